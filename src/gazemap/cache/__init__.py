@@ -1,0 +1,1 @@
+"""Heat-map cache: memory LRU, disk, Redis and a tiered composition behind one interface."""

@@ -1,0 +1,1 @@
+"""Readers for generic CSV/TSV/JSON and vendor exports into :class:`gazemap.gaze.Recording`."""

@@ -1,0 +1,1 @@
+"""Background jobs: a local worker pool and a Celery runner behind one interface."""

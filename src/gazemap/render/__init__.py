@@ -1,0 +1,1 @@
+"""Density grids to pictures: colormaps, alpha mapping, overlay on the stimulus, legends, PNG."""

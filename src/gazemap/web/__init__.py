@@ -1,0 +1,1 @@
+"""The static web front end served by the API."""
