@@ -139,6 +139,16 @@ def test_signed_maps_put_zero_in_the_middle_of_a_diverging_colormap() -> None:
     assert rgba[0, 0, 3] == rgba[0, 2, 3] == 255
 
 
+@pytest.mark.parametrize("mode", ["heat", "fog"])
+def test_signed_maps_upsample_like_unsigned_ones(mode: str) -> None:
+    d = np.zeros((4, 6))
+    d[1, 1], d[2, 4] = -1.0, 1.0
+    rgba = colorize(d, size=(60, 40), signed=True, colormap="coolwarm", mode=mode)  # type: ignore[arg-type]
+    assert rgba.shape == (40, 60, 4)
+    unsigned = colorize(np.abs(d), size=(60, 40), mode=mode)  # type: ignore[arg-type]
+    assert (rgba[..., 3] == unsigned[..., 3]).all()  # alpha follows the magnitude
+
+
 def test_size_defaults_to_the_grid() -> None:
     assert colorize(np.ones((3, 5))).shape == (3, 5, 4)
     assert colorize(np.ones((3, 5)), size=(50, 30)).shape == (30, 50, 4)
