@@ -18,7 +18,15 @@ from typing import Any, BinaryIO
 from gazemap.errors import FormatError
 from gazemap.gaze.recording import Recording
 
-__all__ = ["SNIFF_BYTES", "FormatSpec", "open_binary", "open_text", "read_head"]
+__all__ = [
+    "SNIFF_BYTES",
+    "FormatSpec",
+    "check_head",
+    "first_line",
+    "open_binary",
+    "open_text",
+    "read_head",
+]
 
 #: How many leading (decompressed) bytes a sniffer is shown.
 SNIFF_BYTES = 64 * 1024
@@ -74,3 +82,46 @@ def read_head(path: str | Path, size: int = SNIFF_BYTES) -> bytes:
             return f.read(size)
     except (OSError, EOFError) as exc:
         raise FormatError(f"cannot read file: {exc}", path=str(path)) from exc
+
+
+def check_head(head: bytes, path: str | Path) -> None:
+    """Refuse an empty file or one that is clearly binary, before any parsing.
+
+    A NUL byte never occurs in the text exports gazemap reads (UTF-8, cp1252), so one
+    in the first bytes means a binary file (an EDF instead of its ASC, a zip, an image).
+
+    Raises
+    ------
+    FormatError
+        When ``head`` is empty or contains a NUL byte (with its line and byte offset).
+    """
+    if not head.strip():
+        raise FormatError("file is empty; expected a header line and data rows", path=str(path))
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        line = head.count(b"\n", 0, nul) + 1
+        raise FormatError(
+            f"binary data (NUL byte at byte offset {nul}); expected a text export",
+            path=str(path),
+            line=line,
+        )
+
+
+def first_line(head: bytes, path: str | Path, *, encoding: str = "utf-8-sig") -> str:
+    """The first line of ``head`` decoded, without its line ending.
+
+    Raises
+    ------
+    FormatError
+        When the line is not valid in ``encoding`` (naming the byte offset).
+    """
+    raw = head.split(b"\n", 1)[0]
+    try:
+        return raw.decode(encoding).rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            f"byte 0x{raw[exc.start]:02x} at byte offset {exc.start} is not valid {encoding}; "
+            "expected text in that encoding (pass encoding=... for another one)",
+            path=str(path),
+            line=1,
+        ) from exc
