@@ -109,7 +109,7 @@ def test_surface_needs_its_size_and_its_file(pupil: Path, tmp_path: Path) -> Non
     surface_file = tmp_path / "surfaces" / "gaze_positions_on_surface_Cover.csv"
     with pytest.raises(InvalidInputError, match="surface_width"):
         read_pupil(surface_file)
-    with pytest.raises(FormatError, match="gaze_positions_on_surface_Poster.csv"):
+    with pytest.raises(FormatError, match=r"gaze_positions_on_surface_Poster\.csv"):
         read_pupil(tmp_path / "gaze_positions.csv", surface="Poster")
 
 
