@@ -104,7 +104,9 @@ class DiskCache(Cache):
         self._lock = threading.Lock()
         self._evicting = threading.Lock()
         self._last_stamp = 0
+        # running totals, exact for this process's own writes, re-read by each scan
         self._estimate = 0
+        self._entries = 0
         self._scanned_at = 0.0
         self._scan_and_evict()
 
@@ -154,12 +156,15 @@ class DiskCache(Cache):
                 f.write(value)
             stamp = self._stamp()
             os.utime(tmp, ns=(stamp, stamp))
+            replaced = _size_or_none(path)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         with self._lock:
-            self._estimate += size
+            self._estimate += size - (replaced or 0)
+            self._entries += replaced is None
+            self.stats.set_size(nbytes=self._estimate, entries=self._entries)
             due = (
                 self._estimate > self.max_bytes
                 or time.monotonic() - self._scanned_at > self.rescan_seconds
@@ -168,7 +173,14 @@ class DiskCache(Cache):
             self._scan_and_evict()
 
     def _remove(self, key: str) -> None:
-        self.file_for(key).unlink(missing_ok=True)
+        path = self.file_for(key)
+        size = _size_or_none(path)
+        path.unlink(missing_ok=True)
+        if size is not None:
+            with self._lock:
+                self._estimate -= size
+                self._entries -= 1
+                self.stats.set_size(nbytes=self._estimate, entries=self._entries)
 
     def _clear(self) -> None:
         for sub in self._subfolders():
@@ -226,9 +238,17 @@ class DiskCache(Cache):
                     evicted += 1
             with self._lock:
                 self._estimate = total
+                self._entries = len(files) - evicted
                 self._scanned_at = time.monotonic()
+                self.stats.set_size(nbytes=total, entries=self._entries)
             if evicted:
                 self.stats.add("evictions", evicted)
-            self.stats.set_size(nbytes=total, entries=len(files) - evicted)
         finally:
             self._evicting.release()
+
+
+def _size_or_none(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
