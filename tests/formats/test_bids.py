@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gazemap.errors import FormatError
+from gazemap.formats import detect_format, read
+from gazemap.formats.base import read_head
 from gazemap.formats.bids import entities, read_bids, sidecar, sniff
 from gazemap.formats.smi import read_smi
 from gazemap.gaze.recording import Recording
@@ -62,7 +64,7 @@ def test_real_smi_recording_round_trips_through_bids(real_data: Path, tmp_path: 
     rec = read_smi(real_data / "emip-smi-code-reading" / "rawdata" / "46_rawdata.tsv")[3]
     assert rec.stimulus == "vehicle_java2.jpg"
     path = write_bids(rec, tmp_path / "sub-46" / "beh", NAME, smi_sidecar(rec))
-    assert sniff(gzip.open(path).read(1000), path) > 0.9
+    assert sniff(read_head(path), path) > 0.9
     (back,) = read_bids(path)
     assert back.participant == "46"
     assert back.stimulus == "vehicle"
@@ -232,3 +234,11 @@ def test_generated_sidecars_and_rows_round_trip(
     assert rec.sampling_rate == rate
     assert rec.screen is not None
     assert (rec.screen.width_px, rec.screen.height_px) == resolution
+
+
+def test_auto_detection_picks_the_bids_reader(real_data: Path, tmp_path: Path) -> None:
+    rec = read_smi(real_data / "emip-smi-code-reading" / "rawdata" / "134_rawdata.tsv")[3]
+    path = write_bids(rec, tmp_path, "sub-134_task-rectangle", smi_sidecar(rec))
+    assert detect_format(path) == "bids"
+    (back,) = read(path)
+    assert (back.participant, back.stimulus, len(back)) == ("134", "rectangle", 5060)

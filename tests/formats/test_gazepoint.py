@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gazemap.errors import FormatError, InvalidInputError
+from gazemap.formats import detect_format, read
 from gazemap.formats.gazepoint import read_gazepoint, sniff
 
 SCREEN = {"screen_width": 1680, "screen_height": 1050}
@@ -177,3 +178,11 @@ def test_generated_samples_round_trip(
     valid = np.concatenate([r.valid for r in recs])
     np.testing.assert_allclose(x, [r[1] * 1680 for r in rows])
     np.testing.assert_array_equal(valid, [r[3] == 1 for r in rows])
+
+
+def test_auto_detection_picks_the_gazepoint_reader(results: Path) -> None:
+    for path in sorted(results.glob("c*_User *.csv")):
+        assert detect_format(path) == "gazepoint"
+    recs = read(results / "c1_User 39_all_gaze.csv", **SCREEN)
+    assert sum(len(r) for r in recs) == 13318
+    assert recs[0].kind == "samples"

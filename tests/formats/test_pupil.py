@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gazemap.errors import FormatError, InvalidInputError
+from gazemap.formats import detect_format, read
 from gazemap.formats.pupil import read_pupil, sniff
 
 
@@ -158,3 +159,15 @@ def test_malformed_files_raise_format_error_with_location(
     with pytest.raises(FormatError, match=message) as info:
         read_pupil(path)
     assert info.value.line == line
+
+
+def test_auto_detection_picks_the_pupil_reader(pupil: Path) -> None:
+    for path in (
+        pupil / "tutorial10" / "gaze_positions.csv",
+        pupil / "tutorial10" / "fixations.csv",
+        pupil / "sample_recording" / "gaze_positions.csv",
+    ):
+        assert detect_format(path) == "pupil"
+    (rec,) = read(pupil / "tutorial10" / "fixations.csv", min_confidence=0.9)
+    assert rec.kind == "fixations"
+    assert 0 < int(rec.valid.sum()) < 36

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gazemap.errors import FormatError, InvalidInputError
+from gazemap.formats import detect_format, read
 from gazemap.formats.smi import read_smi, sniff
 
 EMIP = "emip-smi-code-reading"
@@ -190,3 +191,10 @@ def test_generated_samples_round_trip(
     np.testing.assert_allclose(rec.x[expect_valid], xs[expect_valid])
     np.testing.assert_allclose(rec.t, (times - times[0]) / 1000.0)
     assert rec.t0 == pytest.approx(times[0] / 1000.0)
+
+
+def test_auto_detection_picks_the_smi_reader(emip: Path) -> None:
+    for path in sorted((emip / "rawdata").glob("*_rawdata.tsv")):
+        assert detect_format(path) == "smi"
+        recs = read(path, eye="left")
+        assert [len(r) for r in recs] == [len(r) for r in read_smi(path, eye="left")]

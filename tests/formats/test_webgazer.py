@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gazemap.errors import FormatError
+from gazemap.formats import detect_format, read
 from gazemap.formats.webgazer import read_webgazer, sniff
 
 
@@ -159,3 +160,12 @@ def test_generated_rows_round_trip(tmp_path: Path, rows: list[tuple[float, float
     np.testing.assert_array_equal(rec.y, y)
     np.testing.assert_array_equal(rec.valid, ~(np.isnan(x) | np.isnan(y)))
     assert rec.t0 == t[0]
+
+
+def test_auto_detection_picks_the_webgazer_reader(analysis: Path, real_data: Path) -> None:
+    for path in sorted(analysis.glob("user*/user*Pages/page1*.csv")):
+        assert detect_format(path) == "webgazer"
+    sample = real_data / "webgazer-search-results-pages" / "sampleSearchResultPage" / "DataAnalysis"
+    assert detect_format(sample / "testGazePoints.csv") == "webgazer"
+    (rec,) = read(analysis / "user2" / "user2Pages" / "page5.csv")
+    assert (rec.participant, rec.stimulus) == ("user2", "page5")

@@ -21,7 +21,7 @@ from gazemap.gaze.recording import Recording
 __all__ = ["FORMATS", "FormatSpec", "detect_format", "read"]
 
 # The one registration point: modules of gazemap.formats that expose FORMAT or FORMATS.
-_READER_MODULES = ("generic", "tobii", "eyelink")
+_READER_MODULES = ("generic", "tobii", "eyelink", "smi", "gazepoint", "pupil", "webgazer", "bids")
 
 #: Below this confidence a sniffer's guess is not taken.
 MIN_CONFIDENCE = 0.2
