@@ -14,8 +14,8 @@ levels of detail to the stimulus size, and composites the result over the image:
     b'\\x89PNG'
 """
 
-from gazemap.render.colorize import Mode, colorize, colorize_with_scale, upsample
 from gazemap.render.colormaps import COLORMAPS, DIVERGING, PERCEPTUAL, colormap_lut
+from gazemap.render.layer import Mode, colorize, colorize_with_scale, upsample
 from gazemap.render.legend import render_legend
 from gazemap.render.overlay import Overlay, encode_png, load_image, render_overlay
 from gazemap.render.scale import Scale, resolve_scale

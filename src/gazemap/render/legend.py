@@ -8,8 +8,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from gazemap.errors import InvalidInputError
-from gazemap.render.colorize import _check_fraction
 from gazemap.render.colormaps import LUT_SIZE, colormap_lut
+from gazemap.render.layer import check_fraction
 
 __all__ = ["render_legend"]
 
@@ -79,7 +79,7 @@ def render_legend(
     """
     if not (math.isfinite(scale) and scale >= 0):
         raise InvalidInputError(f"scale must be >= 0 and finite, got {scale!r}", field="scale")
-    threshold = _check_fraction("threshold", threshold, upper_open=True)
+    threshold = check_fraction("threshold", threshold, upper_open=True)
     if isinstance(width, bool) or not isinstance(width, int) or width < 120:
         raise InvalidInputError(f"width must be an integer >= 120, got {width!r}", field="width")
     if isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 2:

@@ -11,7 +11,7 @@ import numpy.typing as npt
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from gazemap.errors import InvalidInputError
-from gazemap.render.colorize import Mode, colorize_with_scale
+from gazemap.render.layer import Mode, colorize_with_scale
 from gazemap.render.scale import Scale
 
 __all__ = ["Overlay", "encode_png", "load_image", "render_overlay"]

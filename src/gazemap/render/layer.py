@@ -18,7 +18,7 @@ from gazemap.errors import InvalidInputError
 from gazemap.render.colormaps import LUT_SIZE, colormap_lut
 from gazemap.render.scale import Scale, check_density, resolve_scale
 
-__all__ = ["Mode", "colorize", "colorize_with_scale", "upsample"]
+__all__ = ["Mode", "check_fraction", "colorize", "colorize_with_scale", "upsample"]
 
 #: ``"heat"`` colours where people looked; ``"fog"`` darkens where they did not.
 Mode: TypeAlias = Literal["heat", "fog"]
@@ -166,8 +166,8 @@ def colorize_with_scale(
         ``(rgba, scale)``: the ``(height, width, 4)`` uint8 image and the scale as a float.
     """
     arr = check_density(density)
-    opacity = _check_fraction("opacity", opacity, upper_open=False)
-    threshold = _check_fraction("threshold", threshold, upper_open=True)
+    opacity = check_fraction("opacity", opacity, upper_open=False)
+    threshold = check_fraction("threshold", threshold, upper_open=True)
     if mode not in ("heat", "fog"):
         raise InvalidInputError(f"mode must be 'heat' or 'fog', got {mode!r}", field="mode")
     lut = colormap_lut(colormap)  # validate the name even in fog mode
@@ -220,7 +220,8 @@ def _alpha_ramp(opacity: float, threshold: float, *, fog: bool) -> npt.NDArray[n
     return table
 
 
-def _check_fraction(name: str, value: float, *, upper_open: bool) -> float:
+def check_fraction(name: str, value: float, *, upper_open: bool) -> float:
+    """``value`` as a float in ``[0, 1]`` (``[0, 1)`` when ``upper_open``), else a named error."""
     try:
         v = float(value)
     except (TypeError, ValueError):
