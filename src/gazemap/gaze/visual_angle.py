@@ -120,9 +120,20 @@ def _resolved(screen: ScreenGeometry | None) -> _Resolved:
 
 
 def _degrees_to_px(degrees: FloatArray, g: _Resolved) -> FloatArray:
-    # TODO(kde): switch to gazemap.kde.degrees_to_px once it lands, keeping one formula.
-    mm = 2.0 * g.distance_mm * np.tan(np.radians(degrees) / 2.0)
-    return np.asarray(mm * (g.width_px / g.width_mm), dtype=np.float64)
+    # The one size formula lives in gazemap.kde; imported here, not at module level,
+    # so importing gazemap.gaze stays light.
+    from gazemap.kde import degrees_to_px
+
+    flat = [
+        degrees_to_px(
+            float(d),
+            screen_width_px=g.width_px,
+            screen_width_mm=g.width_mm,
+            distance_mm=g.distance_mm,
+        )
+        for d in np.ravel(degrees)
+    ]
+    return np.asarray(flat, dtype=np.float64).reshape(np.shape(degrees))
 
 
 def degrees_to_pixels(
