@@ -359,7 +359,10 @@ def run_heatmap(
         _write(out, encode_png(overlay.image, metadata={"gazemap:scale": repr(overlay.scale)}))
         if legend is not None:
             picture = render_legend(
-                scale=overlay.scale, colormap=options.colormap, threshold=options.threshold
+                scale=overlay.scale,
+                colormap=options.colormap,
+                threshold=options.threshold,
+                label="density (1/px^2)",  # Pillow's built-in font has no superscript two
             )
             _write(legend, encode_png(picture))
         if npy is not None:
