@@ -1,0 +1,76 @@
+"""Everything a service function needs, built once per process by :meth:`ServiceContext.from_settings`.
+
+The API's ``create_app(settings)``, the CLI and the job workers each build one context and
+pass it to service functions; tests build their own. Nothing here is created at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gazemap.cache import Cache, build_cache
+from gazemap.config import Settings
+from gazemap.store.blobs import BlobStore, build_blob_store
+from gazemap.store.engine import engine_from_settings, make_session_factory
+
+__all__ = ["ServiceContext"]
+
+
+@dataclass
+class ServiceContext:
+    """The database, blob store and caches of one gazemap process.
+
+    Attributes
+    ----------
+    settings:
+        The settings everything was built from.
+    engine:
+        SQLAlchemy engine (SQLite file by default, PostgreSQL via URL).
+    sessions:
+        Session factory bound to ``engine``.
+    blobs:
+        Image and gaze-array blob store (folder or S3).
+    cache:
+        Heat-map cache (memory, disk and, when configured, Redis tiers).
+    """
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    cache: Cache
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServiceContext:
+        """Build the engine, session factory, blob store and cache that ``settings`` describe.
+
+        Creates ``settings.home`` when the defaults live there. Does not run migrations:
+        call :func:`gazemap.store.migrate.upgrade` (``gazemap db upgrade``) first.
+        """
+        settings.home.mkdir(parents=True, exist_ok=True)
+        engine = engine_from_settings(settings)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            blobs=build_blob_store(settings),
+            cache=build_cache(settings),
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        """Release the database connections and cache clients."""
+        close = getattr(self.cache, "close", None)
+        if callable(close):
+            close()
+        self.engine.dispose()
