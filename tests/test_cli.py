@@ -340,3 +340,13 @@ def test_installed_script_renders_a_real_osie_image(real_data: Path, tmp_path: P
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: without --image")
     assert "Traceback" not in bad.stderr
+
+
+def test_importing_the_cli_is_light() -> None:
+    code = (
+        "import sys, gazemap.cli\n"
+        "heavy = [m for m in ('numpy', 'PIL', 'gazemap.kde', 'gazemap.formats') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == ""

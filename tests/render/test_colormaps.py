@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -60,3 +63,13 @@ def test_unknown_colormap_names_the_argument_and_the_choices() -> None:
         colormap_lut("nope")
     with pytest.raises(InvalidInputError):  # callers may catch the base class
         colormap_lut("Inferno")
+
+
+def test_importing_render_loads_neither_cmap_nor_the_web_stack() -> None:
+    code = (
+        "import sys, gazemap.render\n"
+        "heavy = [m for m in ('cmap', 'scipy', 'fastapi', 'sqlalchemy') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == ""
