@@ -147,11 +147,12 @@ def select_recordings(session: Session, *, stimulus_id: int, slice: Slice) -> li
     Returns
     -------
     list of Recording
-        Ordered by participant, start time and id, so results are reproducible.
+        Ordered by participant, start time (unknown last) and id, the same on every
+        database, so results are reproducible.
     """
     stmt = recordings_statement(
         stimulus_id=stimulus_id, slice=slice, dialect_name=session.get_bind().dialect.name
-    ).order_by(Recording.participant_id, Recording.started_at, Recording.id)
+    ).order_by(Recording.participant_id, Recording.started_at.asc().nulls_last(), Recording.id)
     return list(session.scalars(stmt))
 
 

@@ -8,6 +8,7 @@ keys and job parameters; :meth:`Slice.from_canonical` reads it back.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -180,13 +181,17 @@ class Slice:
                 )
             set_(self, "participant_ids", tuple(sorted(set(ids))))
 
+    def _key(self) -> str:
+        # JSON, not the dict: in Python True == 1, in a slice they select different rows
+        return json.dumps(self.canonical(), sort_keys=True)
+
     def __hash__(self) -> int:
-        return hash(repr(sorted(self.canonical().items())))
+        return hash(self._key())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Slice):
             return NotImplemented
-        return self.canonical() == other.canonical()
+        return self._key() == other._key()
 
     @property
     def demographic_filters(self) -> tuple[str, ...]:
