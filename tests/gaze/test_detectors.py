@@ -177,3 +177,27 @@ def test_unsorted_time_is_refused_with_advice() -> None:
     rec = Recording("samples", [0.0, 20.0, 10.0], [1.0] * 3, [1.0] * 3, [True] * 3)
     with pytest.raises(InvalidInputError, match=r"non-decreasing; run gazemap\.gaze\.clean"):
         detect_fixations(rec)
+
+
+def test_noise_reduction_removes_a_one_sample_spike() -> None:
+    rec, _ = scanpath([(960.0, 540.0, 600.0)])
+    x = rec.x.copy()
+    x[90] += 200.0  # one wild sample in the middle of a fixation
+    spiky = Recording("samples", rec.t, x, rec.y, rec.valid, screen=SCREEN)
+    assert len(detect_fixations(spiky, "ivt")) == 2
+    smooth = detect_fixations(spiky, "ivt", noise_reduction="median")
+    assert len(smooth) == 1
+    assert len(detect_fixations(spiky, "ivt", noise_reduction="average", noise_window=7)) >= 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"noise_reduction": "gauss"}, "noise_reduction must be None, 'median' or 'average'"),
+        ({"noise_reduction": "median", "noise_window": 4}, "noise_window must be an odd number"),
+    ],
+)
+def test_bad_noise_reduction_is_a_named_error(kwargs: dict, match: str) -> None:
+    rec, _ = scanpath(THREE)
+    with pytest.raises(InvalidInputError, match=match):
+        detect_fixations(rec, "ivt", **kwargs)

@@ -7,6 +7,7 @@ density. See ``docs/gaze.md``.
 """
 
 # This package must never import gazemap.formats: the readers import gazemap.gaze.recording.
+from gazemap.gaze.agreement import Agreement, label_agreement
 from gazemap.gaze.cleaning import clean
 from gazemap.gaze.fixations import METHODS, detect_fixations, sample_labels
 from gazemap.gaze.idt import IDTParams
@@ -23,6 +24,7 @@ from gazemap.gaze.weighting import weights_for, window
 
 __all__ = [
     "METHODS",
+    "Agreement",
     "CleaningReport",
     "IDTParams",
     "IVTParams",
@@ -35,6 +37,7 @@ __all__ = [
     "degrees_to_pixels",
     "detect_fixations",
     "gaze_angles",
+    "label_agreement",
     "map_to_stimulus",
     "pixels_to_degrees",
     "sample_labels",
