@@ -78,3 +78,26 @@ def test_metadata_must_be_finite_json() -> None:
         pack_entry(b"", {"bandwidth": float("nan")})
     with pytest.raises(InvalidInputError, match="meta must be finite JSON"):
         pack_entry(b"", {"when": object()})
+
+
+@given(densities)
+def test_density_payload_is_a_standard_npy_file(density: np.ndarray[Any, Any]) -> None:
+    import io
+
+    payload = unpack_entry(encode_density(density)).payload
+    back = np.load(io.BytesIO(payload), allow_pickle=False)
+    assert back.dtype == density.dtype
+    assert back.tobytes() == density.tobytes()
+
+
+def test_decoded_density_is_writable_and_owns_its_data() -> None:
+    back, _ = decode_density(encode_density(np.zeros((3, 4))))
+    back[0, 0] = 1.0
+    assert back.flags.owndata
+
+
+@pytest.mark.parametrize("cut", [1, 8, 790])
+def test_truncated_density_is_a_storage_error(cut: int) -> None:
+    blob = encode_density(np.ones((10, 10)), {"k": 1})
+    with pytest.raises(StorageError, match="no readable array"):
+        decode_density(blob[:-cut])

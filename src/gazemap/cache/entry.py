@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import struct
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib import format as npformat
 
 from gazemap.errors import InvalidInputError, StorageError
 
@@ -68,6 +70,10 @@ def pack_entry(payload: bytes, meta: Mapping[str, Any] | None = None) -> bytes:
         raise InvalidInputError(
             f"payload must be bytes, got {type(payload).__name__}", field="payload"
         )
+    return _header(meta) + payload
+
+
+def _header(meta: Mapping[str, Any] | None) -> bytes:
     try:
         text = json.dumps(dict(meta or {}), separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -77,7 +83,7 @@ def pack_entry(payload: bytes, meta: Mapping[str, Any] | None = None) -> bytes:
         raise InvalidInputError(
             f"meta must encode to at most {_MAX_META} bytes, got {len(encoded)}", field="meta"
         )
-    return b"".join((_HEADER.pack(_MAGIC, len(encoded)), encoded, payload))
+    return _HEADER.pack(_MAGIC, len(encoded)) + encoded
 
 
 def unpack_entry(value: bytes) -> Entry:
@@ -88,6 +94,12 @@ def unpack_entry(value: bytes) -> Entry:
     StorageError
         If ``value`` is not such an entry (another format, truncated).
     """
+    meta, offset = _split(value)
+    return Entry(value[offset:], meta)
+
+
+def _split(value: bytes) -> tuple[dict[str, Any], int]:
+    """The metadata of an entry and the offset of its payload."""
     if len(value) < _HEADER.size:
         raise StorageError(f"cache entry is not a gazemap entry: {len(value)} bytes")
     magic, n = _HEADER.unpack_from(value)
@@ -99,7 +111,7 @@ def unpack_entry(value: bytes) -> Entry:
         raise StorageError(f"cache entry has unreadable metadata: {exc}") from exc
     if not isinstance(meta, dict):
         raise StorageError(f"cache entry metadata must be an object, got {type(meta).__name__}")
-    return Entry(value[_HEADER.size + n :], meta)
+    return meta, _HEADER.size + n
 
 
 def encode_density(density: npt.ArrayLike, meta: Mapping[str, Any] | None = None) -> bytes:
@@ -132,29 +144,60 @@ def encode_density(density: npt.ArrayLike, meta: Mapping[str, Any] | None = None
     >>> back.shape, back.dtype, meta
     ((2, 3), dtype('float64'), {'kernel': 'gaussian'})
     """
-    array = np.asanyarray(density)
+    array = np.asarray(density)
     if array.dtype.kind not in "biufc":
         raise InvalidInputError(
             f"density must be a numeric array, got dtype {array.dtype}", field="density"
         )
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(array), allow_pickle=False)
-    return pack_entry(buffer.getvalue(), meta)
+    # the .npy header written by numpy itself, then the data straight from the array's
+    # memory: np.save into a BytesIO costs several copies of a large grid, this costs one
+    header = npformat.header_data_from_array_1_0(array)
+    head = io.BytesIO()
+    npformat.write_array_header_1_0(head, header)
+    # a Fortran-ordered array's transpose is C-contiguous with the same byte sequence
+    data = array.T if header["fortran_order"] else np.ascontiguousarray(array)
+    flat = data.reshape(-1).view(np.uint8)
+    return b"".join((_header(meta), head.getvalue(), flat.data))
 
 
 def decode_density(value: bytes) -> tuple[npt.NDArray[Any], dict[str, Any]]:
     """The array and metadata stored by :func:`encode_density`.
 
+    Returns
+    -------
+    tuple[numpy.ndarray, dict]
+        A writable array of its own (one copy of the data) and the metadata.
+
     Raises
     ------
     StorageError
-        If ``value`` is not an encoded density.
+        If ``value`` is not an encoded density, or declares an object dtype
+        (which ``.npy`` could only hold pickled; it is never unpickled).
     """
-    payload, meta = unpack_entry(value)
+    meta, offset = _split(value)
+    fp = io.BytesIO(value)
+    fp.seek(offset)
     try:
-        array = np.load(io.BytesIO(payload), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+        version = npformat.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = npformat.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, fortran, dtype = npformat.read_array_header_2_0(fp)
+        else:
+            raise ValueError(f".npy version {version} is not written by gazemap")
+    except (ValueError, OSError, EOFError, SyntaxError) as exc:
         raise StorageError(f"cache entry holds no readable array: {exc}") from exc
-    if not isinstance(array, np.ndarray):
-        raise StorageError("cache entry holds no readable array")
-    return array, meta
+    if dtype.hasobject:
+        raise StorageError("cache entry holds no readable array: object dtype refused")
+    count = math.prod(shape)
+    start = fp.tell()
+    if len(value) - start != count * dtype.itemsize:
+        raise StorageError(
+            f"cache entry holds no readable array: {len(value) - start} data bytes "
+            f"for shape {shape} of {dtype}"
+        )
+    order: Literal["C", "F"] = "F" if fortran else "C"
+    if count == 0:
+        return np.empty(shape, dtype=dtype, order=order), meta
+    flat = np.frombuffer(value, dtype=dtype, count=count, offset=start)
+    return flat.reshape(shape, order=order).copy(order="K"), meta
