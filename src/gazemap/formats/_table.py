@@ -45,8 +45,8 @@ CHUNK_ROWS = 8192
 #: Cell values that mean "no value" in the vendor exports gazemap reads.
 MISSING = frozenset({"", "nan", "NaN", "NAN", "n/a", "N/A", "NA", "null", "None", "-nan"})
 
-#: ``row_hook(fields, line, rows_so_far) -> keep``: sees every data row first.
-RowHook = Callable[[list[str], int, int], bool]
+#: ``row_hook(line_text, line, rows_so_far) -> keep``: sees every non-blank line first.
+RowHook = Callable[[str, int, int], bool]
 
 
 @dataclass
@@ -150,31 +150,62 @@ def decode_error(path: str | Path, exc: UnicodeDecodeError, encoding: str = "utf
     )
 
 
-def _records(
-    stream: io.TextIOBase, *, delimiter: str, path: str, first_line: int
-) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line, fields)`` per record, turning decode and csv errors into FormatError."""
-    reader = csv.reader(stream, delimiter=delimiter, strict=True)
-    line = first_line - 1
+def _lines(stream: io.TextIOBase, *, path: str, first_line: int) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, text without newline)``; decode and gzip errors become FormatError."""
+    number = first_line - 1
+    it = iter(stream)
     while True:
         try:
-            fields = next(reader)
+            raw = next(it)
         except StopIteration:
             return
         except UnicodeDecodeError as exc:
             raise decode_error(path, exc) from None
-        except csv.Error as exc:
-            raise FormatError(
-                f"malformed delimited text: {exc}", path=path, line=first_line + reader.line_num
-            ) from None
         except (OSError, EOFError) as exc:
             raise FormatError(
-                f"truncated or corrupt compressed file: {exc}",
-                path=path,
-                line=first_line + reader.line_num,
+                f"truncated or corrupt compressed file: {exc}", path=path, line=number + 1
             ) from None
-        line = first_line + reader.line_num - 1
-        yield line, fields
+        number += 1
+        yield number, raw.rstrip("\r\n")
+
+
+def _split(lines: list[str], line_nos: list[int], delimiter: str, path: str) -> list[list[str]]:
+    """Split lines into fields the careful way (quotes honoured), naming a bad line."""
+    if not any('"' in t for t in lines):
+        return [t.split(delimiter) for t in lines]
+    out = []
+    for text, number in zip(lines, line_nos, strict=True):
+        try:
+            out.append(next(csv.reader([text], delimiter=delimiter, strict=True)))
+        except csv.Error as exc:
+            raise FormatError(f"malformed delimited text: {exc}", path=path, line=number) from None
+    return out
+
+
+def _fast_numbers(
+    lines: list[str], delimiter: str, width: int, columns: list[int]
+) -> npt.NDArray[np.float64] | None:
+    """The numeric columns of a chunk parsed in C by :func:`numpy.loadtxt`, or ``None``.
+
+    Only for the plain case: no quotes and every line with exactly ``width`` fields;
+    anything else (and any cell numpy cannot read, such as an empty one) returns
+    ``None`` so the careful path can name the line and the column.
+    """
+    text = "\n".join(lines)
+    if '"' in text or any(t.count(delimiter) != width - 1 for t in lines):
+        return None
+    try:
+        arr = np.loadtxt(
+            io.StringIO(text),
+            delimiter=delimiter,
+            usecols=columns,
+            comments=None,
+            dtype=np.float64,
+            ndmin=2,
+        )
+    except ValueError:
+        return None
+    return arr.reshape(len(lines), len(columns))
 
 
 def read_table(
@@ -187,7 +218,6 @@ def read_table(
     numeric: Collection[str] = (),
     text: Collection[str] = (),
     row_hook: RowHook | None = None,
-    skip_blank: bool = True,
     chunk_rows: int = CHUNK_ROWS,
 ) -> Table:
     """Read the data rows that follow a header into numpy columns, chunk by chunk.
@@ -208,11 +238,9 @@ def read_table(
         Names of the columns to convert to float64 and to text codes; each must be
         in ``header``.
     row_hook:
-        Called as ``row_hook(fields, line, rows_so_far)`` for every non-blank row
-        before the field-count check; returning ``False`` skips the row (SMI uses it
-        to pick up message rows between samples).
-    skip_blank:
-        Ignore empty lines.
+        Called as ``row_hook(line_text, line, rows_so_far)`` for every non-blank line
+        before anything else; returning ``False`` skips the line (SMI uses it to pick
+        up message rows between samples).
     chunk_rows:
         Rows converted at a time.
 
@@ -226,6 +254,13 @@ def read_table(
     FormatError
         A wanted column is missing from the header, a row has the wrong number of
         fields, a numeric cell is not a number, or the bytes are not text.
+
+    Notes
+    -----
+    Each chunk is first parsed by :func:`numpy.loadtxt` (C speed); a chunk with quotes,
+    a ragged row or a cell numpy cannot read (empty, ``n/a``) goes through the careful
+    path, which reads missing markers as NaN and raises at the first bad line.
+    Blank lines are skipped.
     """
     p = str(path)
     index = {name: i for i, name in enumerate(header)}
@@ -237,52 +272,66 @@ def read_table(
                 line=first_line - 1 if first_line > 1 else None,
             )
     width = len(header)
+    numeric = list(numeric)
+    num_idx = [index[n] for n in numeric]
     num_chunks: dict[str, list[npt.NDArray[np.float64]]] = {n: [] for n in numeric}
     code_chunks: dict[str, list[npt.NDArray[np.int32]]] = {n: [] for n in text}
     categories: dict[str, dict[str, int]] = {n: {} for n in text}
     line_chunks: list[npt.NDArray[np.int64]] = []
-    rows: list[list[str]] = []
-    row_lines: list[int] = []
+    lines: list[str] = []
+    line_nos: list[int] = []
     kept = 0
 
     def flush() -> None:
-        for name in numeric:
-            j = index[name]
-            num_chunks[name].append(
-                parse_floats([r[j] for r in rows], column=name, lines=row_lines, path=p)
-            )
+        fast = _fast_numbers(lines, delimiter, width, num_idx) if numeric else None
+        rows: list[list[str]] = []
+        if fast is None:
+            rows = _split(lines, line_nos, delimiter, p)
+            for fields, number in zip(rows, line_nos, strict=True):
+                if len(fields) != width:
+                    raise FormatError(
+                        f"expected {width} fields like the header, found {len(fields)}"
+                        " (truncated row or wrong delimiter?)",
+                        path=p,
+                        line=number,
+                    )
+        for k, name in enumerate(numeric):
+            if fast is not None:
+                num_chunks[name].append(np.ascontiguousarray(fast[:, k]))
+            else:
+                j = num_idx[k]
+                num_chunks[name].append(
+                    parse_floats([r[j] for r in rows], column=name, lines=line_nos, path=p)
+                )
         for name in text:
             j = index[name]
             cats = categories[name]
+            # the fast path proved the lines plain, so a partial split finds the cell
+            cells = (
+                (r[j] for r in rows)
+                if fast is None
+                else (t.split(delimiter, j + 1)[j] for t in lines)
+            )
             code_chunks[name].append(
                 np.fromiter(
-                    (cats.setdefault(r[j], len(cats)) for r in rows),
-                    dtype=np.int32,
-                    count=len(rows),
+                    (cats.setdefault(c, len(cats)) for c in cells), dtype=np.int32, count=len(lines)
                 )
             )
-        line_chunks.append(np.asarray(row_lines, dtype=np.int64))
-        rows.clear()
-        row_lines.clear()
+        line_chunks.append(np.asarray(line_nos, dtype=np.int64))
+        lines.clear()
+        line_nos.clear()
 
-    for line, fields in _records(stream, delimiter=delimiter, path=p, first_line=first_line):
-        if skip_blank and (not fields or (len(fields) == 1 and not fields[0].strip())):
+    for number, line in _lines(stream, path=p, first_line=first_line):
+        if not line.strip():
             continue
-        if row_hook is not None and not row_hook(fields, line, kept):
+        if row_hook is not None and not row_hook(line, number, kept):
             continue
-        if len(fields) != width:
-            raise FormatError(
-                f"expected {width} fields like the header, found {len(fields)}"
-                " (truncated row or wrong delimiter?)",
-                path=p,
-                line=line,
-            )
-        rows.append(fields)
-        row_lines.append(line)
+        lines.append(line)
+        line_nos.append(number)
         kept += 1
-        if len(rows) >= chunk_rows:
+        if len(lines) >= chunk_rows:
             flush()
-    if rows:
+    if lines:
         flush()
 
     def cat_f(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:

@@ -211,8 +211,9 @@ def read_smi(
     messages: list[tuple[int, str]] = []
     other_rows = 0
 
-    def hook(fields: list[str], line: int, kept: int) -> bool:
+    def hook(text: str, line: int, kept: int) -> bool:
         nonlocal other_rows
+        fields = text.split("\t", 3)
         kind = fields[1] if len(fields) > 1 else ""
         if kind == "SMP":
             return True
