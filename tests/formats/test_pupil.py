@@ -171,3 +171,20 @@ def test_auto_detection_picks_the_pupil_reader(pupil: Path) -> None:
     (rec,) = read(pupil / "tutorial10" / "fixations.csv", min_confidence=0.9)
     assert rec.kind == "fixations"
     assert 0 < int(rec.valid.sum()) < 36
+
+
+def test_world_frame_size_comes_from_the_recordings_intrinsics(pupil: Path, tmp_path: Path) -> None:
+    export = tmp_path / "rec" / "exports" / "000"
+    export.mkdir(parents=True)
+    source = pupil / "tutorial10" / "gaze_positions.csv"
+    (export / "gaze_positions.csv").write_bytes(source.read_bytes())
+    # msgpack map {"version": 1, "(1920, 1080)": {...}} as Pupil Capture writes it
+    (tmp_path / "rec" / "world.intrinsics").write_bytes(
+        b"\x82\xa7version\x01\xac(1920, 1080)\x81\xa8cam_type\xa6radial"
+    )
+    (rec,) = read_pupil(export / "gaze_positions.csv")
+    assert rec.report.notes == []
+    assert rec.x[0] == pytest.approx(0.501013401785833 * 1920)
+    assert rec.y[0] == pytest.approx((1 - 0.48943624382641693) * 1080)
+    (given,) = read_pupil(export / "gaze_positions.csv", frame_width=640, frame_height=480)
+    assert given.x[0] == pytest.approx(0.501013401785833 * 640)

@@ -12,6 +12,7 @@ Surface coordinates are what a heat map on a reference image needs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,30 @@ def _surface_file(path: Path, surface: str, fixations: bool) -> Path:
     )
 
 
+def _intrinsics_frame(path: Path) -> tuple[int, int] | None:
+    """World-camera resolution from the recording's ``world.intrinsics``, when present.
+
+    Pupil Capture stores the intrinsics as msgpack keyed by the resolution string
+    ``"(1280, 720)"``; exports sit in ``<recording>/exports/<n>/`` (surfaces one deeper),
+    so the folders up to three levels above the export are searched. The key is read
+    straight from the bytes, which avoids a msgpack dependency; a file naming more than
+    one resolution is ambiguous and ignored.
+    """
+    for folder in list(path.parents)[:4]:
+        candidate = folder / "world.intrinsics"
+        if candidate.is_file():
+            try:
+                raw = candidate.read_bytes()[:65536]
+            except OSError:
+                return None
+            sizes = set(re.findall(rb"\((\d{2,5}), ?(\d{2,5})\)", raw))
+            if len(sizes) == 1:
+                w, h = sizes.pop()
+                return int(w), int(h)
+            return None
+    return None
+
+
 def _read(path: Path) -> tuple[str, Table]:
     p = str(path)
     with open_table(path) as stream:
@@ -131,8 +156,10 @@ def read_pupil(
         Size in px of the image the surface stands for (the stimulus); required for
         surface exports.
     frame_width, frame_height:
-        World-camera frame in px; the export does not record it, so
-        :data:`DEFAULT_FRAME` (1280×720, Pupil Core's default) is assumed, with a note.
+        World-camera frame in px. The export does not record it: by default it is
+        read from the recording's ``world.intrinsics`` (found up to three folders
+        above the export), else :data:`DEFAULT_FRAME` (1280×720, Pupil Core's default)
+        is assumed, with a note.
     min_confidence:
         Rows with ``confidence`` below this are ``valid=False``; 0.6 is Pupil Player's
         default.
@@ -184,10 +211,14 @@ def read_pupil(
             stimulus = surface or name
     else:
         if frame_width is None or frame_height is None:
-            notes.append(
-                "world frame size not in the export; assumed "
-                f"{DEFAULT_FRAME[0]}x{DEFAULT_FRAME[1]} (pass frame_width/frame_height)"
-            )
+            found = _intrinsics_frame(p)
+            if found is not None:
+                frame_width, frame_height = found
+            else:
+                notes.append(
+                    "world frame size not in the export or world.intrinsics; assumed "
+                    f"{DEFAULT_FRAME[0]}x{DEFAULT_FRAME[1]} (pass frame_width/frame_height)"
+                )
         width = float(frame_width or DEFAULT_FRAME[0])
         height = float(frame_height or DEFAULT_FRAME[1])
     if width <= 0 or height <= 0:
