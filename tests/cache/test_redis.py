@@ -117,3 +117,15 @@ def test_tiered_cache_keeps_serving_from_memory_while_redis_is_down() -> None:
     assert get_or_compute(cache, "k", lambda: b"v") == (b"v", "error")
     assert get_or_compute(cache, "k", lambda: b"other") == (b"v", "hit-memory")
     assert memory.get("k") == b"v"
+
+
+def test_recovery_after_an_outage_is_logged_once(
+    make_redis: MakeRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = make_redis(retry_seconds=0)
+    cache._failed("get", "k", redis.ConnectionError("gone"))
+    with caplog.at_level(logging.INFO, logger="gazemap.cache"):
+        cache.set("k", b"v")
+        cache.get("k")
+    messages = [r.getMessage() for r in caplog.records if r.name == "gazemap.cache"]
+    assert messages == ["cache tier redis answers again"]
