@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gazemap.errors import FormatError, InvalidInputError
 from gazemap.formats import detect_format, read
-from gazemap.formats.gazepoint import read_gazepoint, sniff
+from gazemap.formats.gazepoint import read_gazepoint, read_project, sniff
 
 SCREEN = {"screen_width": 1680, "screen_height": 1050}
 
@@ -186,3 +186,30 @@ def test_auto_detection_picks_the_gazepoint_reader(results: Path) -> None:
     recs = read(results / "c1_User 39_all_gaze.csv", **SCREEN)
     assert sum(len(r) for r in recs) == 13318
     assert recs[0].kind == "samples"
+
+
+def test_project_file_gives_media_paths_and_user_attributes(results: Path, tmp_path: Path) -> None:
+    prj = results.parent / "I_Consent.prj"
+    media, users = read_project(prj)
+    assert media["page4"] == "penn-state-811x1050.jpg"
+    assert media["calibration-verification-image"] == "composite-grid-1680x1050.png"
+    assert len(media) == 9
+    assert users == {
+        "User 26": {"gender": "M"},
+        "User 27": {"gender": "M"},
+        "User 28": {"gender": "M"},
+    }
+    recs = read_gazepoint(
+        results / "c0_User 10_fixations.csv", project=prj, participant="c0_User 27", **SCREEN
+    )
+    assert recs[-1].attributes == {
+        "gender": "M",
+        "start_time": "2019-11-18T23:50:04.582",
+        "media_path": "penn-state-811x1050.jpg",
+    }
+    own = read_gazepoint(results / "c0_User 10_fixations.csv", project=prj, **SCREEN)
+    assert "gender" not in own[0].attributes  # User 10 is not in the project
+    bad = tmp_path / "x.prj"
+    bad.write_text("%YAML:1.0\nFileVersion: 2\n")
+    with pytest.raises(FormatError, match="Media:"):
+        read_project(bad)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from gazemap.formats._table import open_table, read_header_line, read_table, run
 from gazemap.formats.base import FormatSpec
 from gazemap.gaze.recording import CleaningReport, Recording, ScreenGeometry
 
-__all__ = ["DEFAULT_SCREEN", "FORMAT", "read_gazepoint", "sniff"]
+__all__ = ["DEFAULT_SCREEN", "FORMAT", "read_gazepoint", "read_project", "sniff"]
 
 #: Screen size assumed when the caller does not give one: the export does not say it.
 DEFAULT_SCREEN = (1920, 1080)
@@ -49,6 +49,56 @@ def sniff(head: bytes, path: Path) -> float:
     return 0.0
 
 
+_PRJ_ENTRY = re.compile(r"\{([^{}]*)\}")
+_PRJ_FIELD = re.compile(r"(\w+):\s*(\"[^\"]*\"|[^,]*)")
+
+
+def read_project(path: str | Path) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Media files and user attributes from a Gazepoint Analysis ``.prj`` project.
+
+    The project is OpenCV-style YAML (``%YAML:1.0``) with one flow mapping per media
+    (``Name``, ``Path``, …) and per user (``Name``, ``Age``, ``Gender``). It records no
+    screen size.
+
+    Returns
+    -------
+    tuple of dict
+        ``{media name: file path}`` and ``{user name: {"age": …, "gender": …}}``;
+        an age of 0 means "not entered" and is left out.
+
+    Raises
+    ------
+    FormatError
+        When the file cannot be read or has no ``Media:`` section.
+    """
+    p = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot read the Gazepoint project: {exc}", path=p) from None
+    if "Media:" not in text:
+        raise FormatError("expected a Gazepoint project with a 'Media:' section", path=p)
+    media_part, _, rest = text.partition("UserData:")
+    media: dict[str, str] = {}
+    for entry in _PRJ_ENTRY.findall(media_part):
+        fields = {k: v.strip().strip('"') for k, v in _PRJ_FIELD.findall(entry)}
+        if "Name" in fields and "Path" in fields:
+            media[fields["Name"]] = fields["Path"]
+    users: dict[str, dict[str, Any]] = {}
+    for entry in _PRJ_ENTRY.findall(rest.partition("AOI:")[0]):
+        fields = {k: v.strip().strip('"') for k, v in _PRJ_FIELD.findall(entry)}
+        if "Name" not in fields:
+            continue
+        attrs: dict[str, Any] = {}
+        age = fields.get("Age", "0")
+        if age.isdigit() and int(age) > 0:
+            attrs["age"] = int(age)
+        if fields.get("Gender"):
+            attrs["gender"] = fields["Gender"]
+        users[fields["Name"]] = attrs
+    return media, users
+
+
 def _find(header: list[str], pattern: re.Pattern[str], what: str, path: str) -> re.Match[str]:
     for name in header:
         m = pattern.match(name)
@@ -66,6 +116,7 @@ def read_gazepoint(
     screen_width: int | None = None,
     screen_height: int | None = None,
     participant: str | None = None,
+    project: str | Path | None = None,
 ) -> list[Recording]:
     """Read a Gazepoint Analysis fixations or all_gaze CSV into one recording per media.
 
@@ -85,6 +136,11 @@ def read_gazepoint(
         Participant id; by default the file name without ``_fixations``/``_all_gaze``
         (Gazepoint names exports after the user; the ``USER`` column holds custom
         marker data, not the user).
+    project:
+        The study's ``.prj`` file (see :func:`read_project`): each recording gets
+        ``attributes["media_path"]`` (the stimulus file of its ``MEDIA_NAME``) and the
+        user's ``age``/``gender`` when the participant is ``<name>`` or ends in
+        ``_<name>`` for a user ``<name>`` of the project.
 
     Returns
     -------
@@ -159,6 +215,13 @@ def read_gazepoint(
     start_time = time_m["start"].strip().replace("/", "-").replace(" ", "T", 1) or None
     who = participant if participant is not None else _SUFFIX.sub("", stem) or None
     screen = ScreenGeometry(width_px=int(width), height_px=int(height))
+    media_paths: dict[str, str] = {}
+    person: dict[str, Any] = {}
+    if project is not None:
+        media_paths, users = read_project(project)
+        for name, attrs in users.items():
+            if who is not None and (who == name or who.endswith("_" + name)):
+                person = attrs
 
     recordings: list[Recording] = []
     for a, b in runs(media.codes):
@@ -183,6 +246,7 @@ def read_gazepoint(
             duration = None
             extra = {"fixation_id": col["FPOGID"][a:b]}
         report.rows_kept = int(idx.shape[0])
+        stimulus = media.values[int(media.codes[a])]
         rate = None
         if kind == "samples" and t.shape[0] > 1:
             step = float(np.median(np.diff(t)))
@@ -197,17 +261,28 @@ def read_gazepoint(
                 duration=duration,
                 t0=rec_t0,
                 participant=who,
-                stimulus=media.values[int(media.codes[a])],
+                stimulus=stimulus,
                 sampling_rate=rate,
                 screen=screen,
                 device="Gazepoint",
-                attributes={"start_time": start_time} if start_time else {},
+                attributes=_attributes(start_time, media_paths.get(stimulus), person),
                 extra=extra,
                 report=report,
                 source=Path(p).name,
             )
         )
     return recordings
+
+
+def _attributes(
+    start: str | None, media_path: str | None, person: dict[str, Any]
+) -> dict[str, Any]:
+    out: dict[str, Any] = dict(person)
+    if start:
+        out["start_time"] = start
+    if media_path:
+        out["media_path"] = media_path
+    return out
 
 
 FORMAT = FormatSpec(
