@@ -242,3 +242,16 @@ def test_auto_detection_picks_the_bids_reader(real_data: Path, tmp_path: Path) -
     assert detect_format(path) == "bids"
     (back,) = read(path)
     assert (back.participant, back.stimulus, len(back)) == ("134", "rectangle", 5060)
+
+
+def test_sniff_follows_inherited_sidecars(tmp_path: Path) -> None:
+    (tmp_path / "dataset_description.json").write_text("{}")
+    (tmp_path / "task-x_physio.json").write_text(json.dumps(GOOD))
+    folder = tmp_path / "sub-01" / "beh"
+    folder.mkdir(parents=True)
+    data = folder / "sub-01_task-x_physio.tsv.gz"
+    data.write_bytes(gzip.compress(b"1\t2\t3\n"))
+    assert sniff(b"1\t2\t3\n", data) > 0.9
+    assert detect_format(data) == "bids"
+    (rec,) = read(data)
+    assert rec.participant == "01"

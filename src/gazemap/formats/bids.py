@@ -107,19 +107,21 @@ def sidecar(path: str | Path) -> dict[str, Any]:
 
 
 def sniff(head: bytes, path: Path) -> float:
-    """Confidence that ``path`` is a BIDS eye-tracking physio file (by name and sidecar)."""
-    base = _base(path)
-    if base is None:
+    """Confidence that ``path`` is a BIDS eye-tracking physio file (by name and sidecars).
+
+    0.99 when the (inherited) sidecars describe eye tracking, 0.3 for the suffix alone
+    (the reader will then say which sidecar is missing), 0.1 for other physio data.
+    """
+    if _base(path) is None:
         return 0.0
-    own = path.with_name(base + "_physio.json")
-    if not own.is_file():
-        return 0.3
     try:
-        meta = json.loads(own.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        meta = sidecar(path)
+    except FormatError:
         return 0.3
-    kind = meta.get("PhysioType") if isinstance(meta, dict) else None
-    return 0.99 if kind in ("eyetrack", None) else 0.1
+    columns = meta.get("Columns")
+    eyes = isinstance(columns, list) and "x_coordinate" in columns
+    kind = meta.get("PhysioType")
+    return 0.99 if kind == "eyetrack" or (kind is None and eyes) else 0.1
 
 
 def _pair(meta: dict[str, Any], key: str, path: str) -> tuple[float, float] | None:
