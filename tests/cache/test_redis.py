@@ -124,6 +124,7 @@ def test_recovery_after_an_outage_is_logged_once(
 ) -> None:
     cache = make_redis(retry_seconds=0)
     cache._failed("get", "k", redis.ConnectionError("gone"))
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="gazemap.cache"):
         cache.set("k", b"v")
         cache.get("k")
