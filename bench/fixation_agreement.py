@@ -94,6 +94,7 @@ def eyelink_cases() -> list[tuple[str, str, list[Recording], dict[str, Any]]]:
     for path in sorted(EYELINK.glob("*.asc.gz")):
         recs = [r for r in read(path) if "movement" in r.extra]
         cases.append((path.name, "EyeLink parser settings", recs, EYELINK_PARSER))
+        cases.append((path.name, "  same file, gazemap defaults", recs, TOBII_DEFAULT))
     return cases
 
 

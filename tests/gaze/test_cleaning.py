@@ -176,12 +176,19 @@ def test_validation_targets_all_files(real_data: Path) -> None:
     dropped: dict[str, int] = {}
     repaired = 0
     for f in files:
-        out = clean(validation_targets(f, eye="Left")).report
-        repaired += out.repaired["wrapped_negative"]
-        for k, v in out.dropped.items():
-            dropped[k] = dropped.get(k, 0) + v
-    assert repaired > 300
-    assert dropped["off_screen"] >= repaired  # every repaired value lands off screen
+        for eye in ("Left", "Right"):
+            rec = validation_targets(f, eye=eye)
+            out = clean(rec).report
+            repaired += out.repaired["wrapped_negative"]
+            for k, v in out.dropped.items():
+                dropped[k] = dropped.get(k, 0) + v
+            # Every repaired value is a small negative: the row is off screen.
+            x, wx = unwrap_negatives(rec.x)
+            y, wy = unwrap_negatives(rec.y)
+            on_screen = (x >= 0) & (x <= 1920) & (y >= 0) & (y <= 1080)
+            assert not np.any((wx | wy) & on_screen)
+    assert repaired == 956
+    assert dropped["off_screen"] >= repaired
     assert set(dropped) == {"off_screen", "duplicate_timestamp"}
 
 

@@ -112,3 +112,33 @@ def test_seqit_screen_coordinates_onto_the_downscaled_screenshot(real_data: Path
     assert total == 2363
     # x runs to −103 and 1469 px on a 1280 px screen, y to 1068 on 1024: a few fall off.
     assert outside == 18
+
+
+def test_placement_from_a_readers_media_attributes() -> None:
+    rec = _fix([405.0 + 10.0], [108.0 + 20.0], attributes={
+        "media_x": 405, "media_y": 108, "media_width": 1110, "media_height": 865})  # fmt: skip
+    p = StimulusPlacement.from_media(rec)
+    assert (p.offset_x, p.offset_y, p.scale, p.width, p.height) == (405, 108, 1.0, 1110, 865)
+    out = map_to_stimulus(rec, p)
+    assert (out.x[0], out.y[0]) == (10.0, 20.0)
+
+
+def test_placement_from_media_needs_the_attributes() -> None:
+    with pytest.raises(
+        InvalidInputError, match="recording attribute media_x must be a number, got None"
+    ):
+        StimulusPlacement.from_media(_fix([1.0], [1.0]))
+
+
+def test_tobii_image_stimulus_mapped_with_the_files_media_position(real_data: Path) -> None:
+    from gazemap.formats import read
+
+    path = real_data / "tobii-prolab-dataexport-ivt" / "I-VT-rightEye Data export_short.tsv"
+    (rec,) = [r for r in read(path) if r.stimulus and r.stimulus.startswith("chimsky")]
+    p = StimulusPlacement.from_media(rec)
+    assert (p.offset_x, p.width, p.height) == (405.0, 1110.0, 865.0)
+    out = map_to_stimulus(rec, p)
+    valid = rec.valid & np.isfinite(rec.x)
+    on_image = valid & (rec.x >= 405) & (rec.x < 405 + 1110) & (rec.y >= 108) & (rec.y < 108 + 865)
+    assert out.report.dropped.get("outside_stimulus", 0) == int((valid & ~on_image).sum())
+    assert len(out) == len(rec) - int((valid & ~on_image).sum())

@@ -88,6 +88,55 @@ class StimulusPlacement:
         """A stimulus scaled to the screen width from the top-left corner (a screenshot)."""
         return cls(0.0, 0.0, screen_width / width, width, height)
 
+    @classmethod
+    def from_media(
+        cls,
+        recording: Recording,
+        *,
+        stimulus_width: float | None = None,
+        stimulus_height: float | None = None,
+    ) -> StimulusPlacement:
+        """The placement a reader found in the file (Tobii's media position and size).
+
+        Parameters
+        ----------
+        recording:
+            A recording whose ``attributes`` hold ``media_x``, ``media_y`` (screen px of
+            the media's top-left corner), ``media_width`` and ``media_height`` (its size
+            on screen, px), as the Tobii readers set them.
+        stimulus_width, stimulus_height:
+            Size of the stored stimulus image, when it differs from the size shown;
+            ``scale`` is then ``media_width / stimulus_width``.
+
+        Raises
+        ------
+        InvalidInputError
+            When an attribute is missing or not a positive number.
+
+        Examples
+        --------
+        >>> rec = Recording("samples", [0.0], [500.0], [200.0], [True], attributes={
+        ...     "media_x": 405, "media_y": 108, "media_width": 1110, "media_height": 865})
+        >>> StimulusPlacement.from_media(rec, stimulus_width=2220)
+        StimulusPlacement(offset_x=405.0, offset_y=108.0, scale=0.5, width=2220.0, height=1730.0)
+        """
+        values: dict[str, float] = {}
+        for key in ("media_x", "media_y", "media_width", "media_height"):
+            raw = recording.attributes.get(key)
+            try:
+                values[key] = float(raw)  # type: ignore[arg-type]  # checked just below
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    f"recording attribute {key} must be a number, got {raw!r}; "
+                    "pass a StimulusPlacement built by hand instead",
+                    field=key,
+                ) from None
+        shown_w, shown_h = values["media_width"], values["media_height"]
+        width = float(stimulus_width) if stimulus_width else shown_w
+        scale = shown_w / width if width > 0 else float("nan")
+        height = float(stimulus_height) if stimulus_height else shown_h / scale
+        return cls(values["media_x"], values["media_y"], scale, width, height)
+
     def to_stimulus(
         self,
         x: npt.ArrayLike,
