@@ -198,3 +198,19 @@ def test_auto_detection_picks_the_smi_reader(emip: Path) -> None:
         assert detect_format(path) == "smi"
         recs = read(path, eye="left")
         assert [len(r) for r in recs] == [len(r) for r in read_smi(path, eye="left")]
+
+
+def test_begaze_event_info_becomes_lowercase_movement(tmp_path: Path) -> None:
+    header = HEADER.replace("L Validity\n", "L Validity\tL Event Info\n")
+    body = (
+        "1000\tSMP\t1\t10.5\t20.5\t1\tFixation\n"
+        "5000\tSMP\t1\t11.5\t20.5\t1\tSaccade\n"
+        "9000\tMSG\t1\t# Message: page.png\n"
+        "9000\tSMP\t1\t0.00\t0.00\t0\tBlink\n"
+        "13000\tSMP\t1\t12.5\t21.5\t1\t-\n"
+    )
+    first, page = read_smi(_write(tmp_path, header + body))
+    assert list(first.extra["movement"]) == ["fixation", "saccade"]
+    assert page.stimulus == "page.png"
+    assert list(page.extra["movement"]) == ["blink", "unknown"]
+    assert list(page.valid) == [False, True]

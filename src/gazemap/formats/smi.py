@@ -157,6 +157,17 @@ def _combine(
     return x_out, y_out, valid, pupil if has_pupil else None
 
 
+def _movement(table: Table) -> npt.NDArray[np.object_] | None:
+    """BeGaze's per-sample ``Event Info`` (Fixation/Saccade/Blink) as lowercase labels."""
+    if not table.text:
+        return None
+    (column,) = table.text.values()
+    labels = [v.strip().lower() for v in column.values]
+    # "-" is BeGaze's "no event"
+    labels = ["unknown" if v in ("", "-") else v for v in labels]
+    return np.asarray(labels, dtype=object)[column.codes]
+
+
 def read_smi(
     path: str | Path,
     *,
@@ -201,7 +212,10 @@ def read_smi(
     ``t = (Time - Time₀) / 1000``. An eye counts in a sample when its ``Validity`` is 1
     (when the column exists) and its POR is not exactly (0, 0), which SMI writes for a
     lost eye; ``x, y`` are the mean over counted eyes, NaN and ``valid=False`` when none.
-    ``extra["pupil"]`` is the mean mapped pupil diameter (mm) of counted eyes.
+    ``extra["pupil"]`` is the mean mapped pupil diameter (mm) of counted eyes;
+    ``extra["movement"]`` is BeGaze's ``Event Info`` of the (first) chosen eye in
+    lowercase (``"fixation"``, ``"saccade"``, ``"blink"``, ``"unknown"`` for ``-``)
+    when the export has that column.
     """
     if eye not in ("average", "left", "right"):
         raise InvalidInputError(
@@ -243,6 +257,7 @@ def read_smi(
             first_line=first,
             delimiter="\t",
             numeric=wanted,
+            text=[c for c in (f"{e} Event Info" for e in eyes[:1]) if c in columns],
             row_hook=hook,
         )
     if len(table) == 0:
@@ -255,6 +270,7 @@ def read_smi(
             "expected a timestamp, found an empty value", path=p, line=line, column="Time"
         )
     x, y, valid, pupil = _combine(table, eyes, columns)
+    movement = _movement(table)
 
     participant = meta.get("Subject") or Path(p).name.split("_")[0] or None
     attributes: dict[str, Any] = {}
@@ -281,6 +297,8 @@ def read_smi(
     for start, stop, stim in bounds:
         ms = time_us[start:stop] / 1000.0
         extra = {"pupil": pupil[start:stop]} if pupil is not None else {}
+        if movement is not None:
+            extra["movement"] = movement[start:stop]
         n = stop - start
         report = CleaningReport(rows_in=n, rows_kept=n)
         if other_rows and not recordings:
