@@ -64,9 +64,9 @@ def check_points(points: ArrayLike) -> NDArray[np.float64]:
             f"points must be an (n, 2) array of (x, y) px; got shape {array.shape}",
             field="points",
         )
-    finite = np.isfinite(array).all(axis=1)
-    if not finite.all():
-        row = int(np.argmin(finite))
+    # min and max propagate NaN and expose infinities: two fast passes in the common case
+    if not (np.isfinite(array.min()) and np.isfinite(array.max())):
+        row = int(np.argmin(np.isfinite(array).all(axis=1)))
         raise InvalidPointsError(
             f"points must be finite; points[{row}] is ({array[row, 0]}, {array[row, 1]})",
             field="points",
@@ -95,9 +95,8 @@ def check_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | No
             f"weights must have shape ({n},) to match the points; got shape {array.shape}",
             field="weights",
         )
-    bad = ~np.isfinite(array) | (array < 0)
-    if bad.any():
-        i = int(np.argmax(bad))
+    if array.size and not (array.min() >= 0 and np.isfinite(array.max())):
+        i = int(np.argmax(~np.isfinite(array) | (array < 0)))
         raise InvalidWeightsError(
             f"weights must be finite and >= 0; weights[{i}] is {array[i]}", field="weights"
         )

@@ -136,7 +136,7 @@ _BIWEIGHT_A, _biweight = _polynomial(2)
 _TRIWEIGHT_A, _triweight = _polynomial(3)
 
 _CANONICAL = (
-    Kernel("gaussian", math.inf, _gaussian, refine_below=5.0),
+    Kernel("gaussian", math.inf, _gaussian, refine_below=4.0),
     Kernel("epanechnikov", _EPANECHNIKOV_A, _epanechnikov, refine_below=7.0),
     Kernel("biweight", _BIWEIGHT_A, _biweight, refine_below=5.0),
     Kernel("triweight", _TRIWEIGHT_A, _triweight, refine_below=5.0),
