@@ -53,7 +53,7 @@ def pg_session(new_database: NewDatabase) -> Iterator[Session]:
              "device": rng.choice(["EyeLink", "Tobii", "webcam", "Pupil"]),
              "started_at": T0 + timedelta(hours=rng.randrange(24 * 365)),
              "gaze_key": "sha256/00/00/" + "0" * 64, "cleaning_report": {}}
-            for _ in range(8000)
+            for _ in range(4000)
         ])  # fmt: skip
         connection.exec_driver_sql("ANALYZE")
         session.info["stimulus_id"] = stimuli[0]

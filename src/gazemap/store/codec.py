@@ -9,10 +9,12 @@ Layout (all integers little-endian)::
                                  compressed length, categories (strings only)
     column payloads              in header order, back to back
 
-Encodings: numeric columns are *byte-shuffled* (byte 0 of every value, then byte 1, …,
-as Blosc does) and deflated with zlib; shuffling puts the slowly varying sign and
-exponent bytes of neighbouring samples side by side, which roughly halves real gaze
-data. Booleans are bit-packed, then deflated. String columns (e.g. the vendor's own
+Encodings: numeric columns are deflated with zlib, either as they are (``zlib``) or
+first *byte-shuffled* (``shuffle-zlib``: byte 0 of every value, then byte 1, …, as
+Blosc does), whichever deflates the first 65 536 values smaller. Shuffling puts the
+slowly varying sign and exponent bytes of neighbouring values side by side and wins
+on timestamps and full-precision gaze; values rounded to a few decimals (most tracker
+exports) repeat whole byte patterns, which plain deflate finds. Booleans are bit-packed, then deflated. String columns (e.g. the vendor's own
 ``movement`` classification) are stored as a category list in the header plus
 ``int32`` codes (-1 for missing). Values round-trip bit for bit, NaN and -0.0
 included. Nothing is ever unpickled: decoding only reads JSON and raw numbers, and
@@ -50,6 +52,7 @@ _PREFIX = struct.Struct("<8sHI")
 _MAX_HEADER = 16 * 2**20
 _MAX_ROWS = 2**31 - 1
 _NUMERIC_KINDS = "iuf"
+_SAMPLE_ROWS = 1 << 16
 _CORE = ("t", "x", "y", "valid", "duration")
 EXTRA_PREFIX = "extra."
 
@@ -63,6 +66,21 @@ def _unshuffle(data: bytes, dtype: np.dtype[Any], n: int) -> np.ndarray:
     width = dtype.itemsize
     planes = np.frombuffer(data, dtype=np.uint8).reshape(width, n)
     return np.ascontiguousarray(planes.T).view(dtype).reshape(n)
+
+
+def _numeric_encoding(values: np.ndarray) -> str:
+    """``shuffle-zlib`` or ``zlib``, whichever deflates a leading sample smaller.
+
+    Shuffling wins on smooth full-precision values (timestamps, filtered gaze);
+    plain deflate wins on values rounded to a few decimals, whose byte patterns
+    repeat whole.
+    """
+    if values.dtype.itemsize == 1:
+        return "zlib"
+    sample = values[:_SAMPLE_ROWS]
+    shuffled = len(zlib.compress(_shuffle(sample), 1))
+    plain = len(zlib.compress(sample.tobytes(), 1))
+    return "shuffle-zlib" if shuffled < plain else "zlib"
 
 
 def _categorical(name: str, values: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -91,8 +109,10 @@ def _encode_column(name: str, values: np.ndarray) -> tuple[dict[str, Any], bytes
         raw = np.packbits(values.astype(np.bool_, copy=False)).tobytes()
     elif kind in _NUMERIC_KINDS:
         dtype = values.dtype.newbyteorder("<") if values.dtype.itemsize > 1 else values.dtype
-        entry |= {"dtype": dtype.str, "encoding": "shuffle-zlib"}
-        raw = _shuffle(np.ascontiguousarray(values, dtype=dtype))
+        column = np.ascontiguousarray(values, dtype=dtype)
+        encoding = _numeric_encoding(column)
+        entry |= {"dtype": dtype.str, "encoding": encoding}
+        raw = _shuffle(column) if encoding == "shuffle-zlib" else column.tobytes()
     elif kind in "UO":
         codes, categories = _categorical(name, values)
         entry |= {
@@ -207,14 +227,17 @@ def _decode_column(entry: dict[str, Any], payload: bytes, n: int) -> np.ndarray:
     if encoding == "bits-zlib":
         raw = _inflate(payload, (n + 7) // 8, str(name))
         return np.unpackbits(np.frombuffer(raw, dtype=np.uint8), count=n).astype(np.bool_)
-    if encoding == "shuffle-zlib":
+    if encoding in ("shuffle-zlib", "zlib"):
         try:
             dtype = np.dtype(str(entry.get("dtype")))
         except TypeError as exc:
             raise _corrupt(f"column {name!r} has dtype {entry.get('dtype')!r}") from exc
         if dtype.kind not in _NUMERIC_KINDS:
             raise _corrupt(f"column {name!r} has dtype {dtype}")
-        return _unshuffle(_inflate(payload, n * dtype.itemsize, str(name)), dtype, n)
+        raw = _inflate(payload, n * dtype.itemsize, str(name))
+        if encoding == "zlib":
+            return np.frombuffer(raw, dtype=dtype).copy()
+        return _unshuffle(raw, dtype, n)
     if encoding == "categories-zlib":
         categories = entry.get("categories")
         if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
