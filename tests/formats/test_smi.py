@@ -214,3 +214,19 @@ def test_begaze_event_info_becomes_lowercase_movement(tmp_path: Path) -> None:
     assert page.stimulus == "page.png"
     assert list(page.extra["movement"]) == ["blink", "unknown"]
     assert list(page.valid) == [False, True]
+
+
+def test_rows_of_other_types_are_counted_as_non_gaze_rows(tmp_path: Path) -> None:
+    body = (
+        "1000\tSMP\t1\t10.5\t20.5\t1\n"
+        "2000\tUE\t1\tsomething\n"
+        "3000\tMSG\t1\t# Message: a.jpg\n"
+        "4000\tSMP\t1\t11.5\t20.5\t1\n"
+        "5000\tUE\t1\tx\n"
+        "6000\tUE\t1\ty\n"
+    )
+    first, second = read_smi(_write(tmp_path, HEADER + body))
+    assert first.report.to_dict()["dropped"] == {"non_gaze_row": 1}
+    assert (first.report.rows_in, first.report.rows_kept) == (2, 1)
+    assert second.report.dropped["non_gaze_row"] == 2
+    assert len(second) == 1

@@ -223,10 +223,10 @@ def read_smi(
         )
     p = str(path)
     messages: list[tuple[int, str]] = []
-    other_rows = 0
+    # sample index each non-SMP/MSG row precedes, to count it in its recording's report
+    other_rows: list[int] = []
 
     def hook(text: str, line: int, kept: int) -> bool:
-        nonlocal other_rows
         fields = text.split("\t", 3)
         kind = fields[1] if len(fields) > 1 else ""
         if kind == "SMP":
@@ -240,7 +240,7 @@ def read_smi(
             raise FormatError(
                 "expected a row of type SMP or MSG, found a row with one field", path=p, line=line
             )
-        other_rows += 1
+        other_rows.append(kept)
         return False
 
     with open_table(path) as stream:
@@ -300,9 +300,11 @@ def read_smi(
         if movement is not None:
             extra["movement"] = movement[start:stop]
         n = stop - start
-        report = CleaningReport(rows_in=n, rows_kept=n)
-        if other_rows and not recordings:
-            report.notes.append(f"skipped {other_rows} rows that are neither SMP nor MSG")
+        # a skipped row counts in the recording of the sample it follows
+        lo = int(np.searchsorted(other_rows, start, side="right")) if start > 0 else 0
+        skipped = int(np.searchsorted(other_rows, stop, side="right")) - lo
+        report = CleaningReport(rows_in=n + skipped, rows_kept=n)
+        report.drop("non_gaze_row", skipped)
         recordings.append(
             Recording(
                 kind="samples",
