@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gazemap.errors import FormatError, InvalidInputError
 from gazemap.formats import detect_format, read
@@ -188,3 +190,32 @@ def test_world_frame_size_comes_from_the_recordings_intrinsics(pupil: Path, tmp_
     assert rec.y[0] == pytest.approx((1 - 0.48943624382641693) * 1080)
     (given,) = read_pupil(export / "gaze_positions.csv", frame_width=640, frame_height=480)
     assert given.x[0] == pytest.approx(0.501013401785833 * 640)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=1e6),
+            st.floats(min_value=0, max_value=1),
+            st.floats(min_value=-0.5, max_value=1.5),
+            st.floats(min_value=-0.5, max_value=1.5),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    threshold=st.floats(min_value=0, max_value=1),
+)
+def test_generated_gaze_rows_round_trip(
+    tmp_path: Path, rows: list[tuple[float, float, float, float]], threshold: float
+) -> None:
+    path = tmp_path / "gaze_positions.csv"
+    path.write_text(GAZE_HEADER + "".join(f"{t!r},0,{c!r},{u!r},{v!r}\n" for t, c, u, v in rows))
+    (rec,) = read_pupil(path, frame_width=1280, frame_height=720, min_confidence=threshold)
+    t, c, u, v = (np.array(col) for col in zip(*rows, strict=True))
+    np.testing.assert_allclose(rec.t, (t - t[0]) * 1000.0)
+    np.testing.assert_allclose(rec.x, u * 1280)
+    np.testing.assert_allclose(rec.y, (1 - v) * 720)
+    np.testing.assert_array_equal(rec.valid, c >= threshold)
