@@ -52,7 +52,7 @@ def test_integrates_to_one_when_the_grid_covers_the_mass(
         cells += 4.0
     d = density([[x, y]], grid=grid, bandwidth=cells * 2.0, kernel=kernel, method=method)
     # a Riemann sum of a kernel sampled at >= 2 samples per bandwidth
-    tolerance = 0.03 if kernel == "uniform" else 0.01
+    tolerance = 0.05 if kernel == "uniform" else 0.01
     assert abs(d.sum() * grid.cell_area - 1.0) < tolerance
 
 
