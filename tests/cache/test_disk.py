@@ -117,3 +117,15 @@ def test_size_accounting_follows_overwrites_and_deletes(tmp_path: Path) -> None:
     cache.delete("k")
     snap = cache.stats.snapshot()
     assert (snap.bytes, snap.entries) == (cache.file_for("j").stat().st_size, 1)
+
+
+def test_a_wiped_folder_is_recreated_on_the_next_write(tmp_path: Path) -> None:
+    import shutil
+
+    cache = DiskCache(tmp_path / "cache", 10**6)
+    cache.set("a", b"1")
+    shutil.rmtree(tmp_path / "cache")
+    assert cache.get("a") is None
+    assert cache.set("b", b"2")
+    assert cache.get("b") == b"2"
+    assert cache.stats.snapshot().errors == 0

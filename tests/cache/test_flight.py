@@ -160,3 +160,35 @@ def test_waiter_stops_waiting_after_lock_timeout(make_redis: Callable[..., Redis
     assert get_or_compute(shared, "k", compute, lock_timeout=0.3) == (b"value", "miss")
     assert compute.calls == 1
     assert shared.client.get(shared.lock_key("k")) == b"stuck-holder"  # not ours to delete
+
+
+class PausedLookup(MemoryCache):
+    """Holds the first lookup of the thread named 'late' until ``gate`` opens."""
+
+    def __init__(self) -> None:
+        super().__init__(2**20)
+        self.gate = threading.Event()
+        self.paused = threading.Event()
+
+    def _load(self, key: str) -> bytes | None:
+        value = super()._load(key)
+        if threading.current_thread().name == "late" and not self.paused.is_set():
+            self.paused.set()
+            self.gate.wait()
+        return value
+
+
+def test_a_caller_whose_miss_went_stale_does_not_compute_again() -> None:
+    cache = PausedLookup()
+    compute = Counted()
+    late: list[tuple[bytes, str]] = []
+    thread = threading.Thread(
+        target=lambda: late.append(get_or_compute(cache, "k", compute)), name="late"
+    )
+    thread.start()
+    cache.paused.wait()  # the late caller has seen its miss
+    assert get_or_compute(cache, "k", compute) == (b"value", "miss")
+    cache.gate.set()
+    thread.join()
+    assert late == [(b"value", "hit-memory")]
+    assert compute.calls == 1

@@ -175,6 +175,7 @@ class Cache:
         # in-process single-flight table, used by gazemap.cache.flight
         self.flights_lock = threading.Lock()
         self.flights: dict[str, Flight] = {}
+        self.flights_completed = 0
 
     def __enter__(self) -> Self:
         return self

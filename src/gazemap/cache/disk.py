@@ -147,7 +147,7 @@ class DiskCache(Cache):
         if size > self.max_bytes:
             return
         path = self.file_for(key)
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)  # parents: the folder may have been wiped
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -87,6 +87,7 @@ def get_or_compute(
         raise InvalidInputError(
             f"lock_timeout must be > 0, got {lock_timeout!r}", field="lock_timeout"
         )
+    completed = cache.flights_completed
     found = cache.lookup(key)
     if found.value is not None:
         return _counted(cache, found.value, f"hit-{found.tier}")
@@ -96,6 +97,8 @@ def get_or_compute(
         leader = flight is None
         if flight is None:
             flight = cache.flights[key] = Flight()
+        # a flight that ended between our lookup and now may have stored this very key
+        recheck = cache.flights_completed != completed
     if not leader:
         flight.done.wait()
         if flight.error is not None:
@@ -104,7 +107,14 @@ def get_or_compute(
         return _counted(cache, cast("bytes", flight.value), "shared")
 
     try:
-        value, outcome = _lead(cache, key, compute, failed=found.failed, lock_timeout=lock_timeout)
+        if recheck:
+            found = cache.lookup(key)
+        if found.value is not None:
+            value, outcome = found.value, f"hit-{found.tier}"
+        else:
+            value, outcome = _lead(
+                cache, key, compute, failed=found.failed, lock_timeout=lock_timeout
+            )
         flight.value = value
     except BaseException as exc:
         flight.error = exc
@@ -112,6 +122,7 @@ def get_or_compute(
     finally:
         with cache.flights_lock:
             del cache.flights[key]
+            cache.flights_completed += 1
         flight.done.set()
     return _counted(cache, value, outcome)
 

@@ -51,9 +51,6 @@ class MemoryCache(Cache):
         self._nbytes = 0
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def _load(self, key: str) -> bytes | None:
         with self._lock:
             value = self._entries.get(key)
