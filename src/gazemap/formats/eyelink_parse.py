@@ -21,7 +21,7 @@ from gazemap.gaze.recording import ScreenGeometry
 
 __all__ = ["AscData", "Unit", "parse_asc"]
 
-_COORDS = re.compile(r"\b(?:DISPLAY_COORDS|GAZE_COORDS)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)")
+_COORDS = re.compile(r"\b(DISPLAY_COORDS|GAZE_COORDS)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)")
 _RATE = re.compile(r"\bRATE\s+([\d.]+)")
 _DEVICE = re.compile(r"^\*\*\s+(EYELINK.*?)\s*$")
 _MODEL = re.compile(r"\(([^)]*EyeLink[^)]*)\)", re.IGNORECASE)
@@ -60,6 +60,18 @@ def _num(field_text: str) -> float:
     return NAN if field_text == "." else float(field_text)
 
 
+def _extent(low: float, high: float) -> int:
+    """Pixels between two screen coordinates: usually the last pixel (1919 → 1920 px), but
+    some experiments write the size itself (1920.00); screen sizes are even, so an odd
+    count means the bound was already the size.
+
+    >>> _extent(0, 1919), _extent(0, 1920.0), _extent(0, 1023)
+    (1920, 1920, 1024)
+    """
+    count = round(high - low) + 1
+    return count - 1 if count % 2 else count
+
+
 def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
@@ -82,6 +94,7 @@ class _Parser:
         self.event_eye = "L"
         self.in_block = False
         self.pending_stimulus: str | None = None
+        self.display_coords = False
 
     def fail(self, line: int, column: int | None, expected: str, found: str) -> FormatError:
         return FormatError(
@@ -94,12 +107,13 @@ class _Parser:
         coords = _COORDS.search(body)
         if coords:
             try:
-                left, top, right, bottom = (float(v) for v in coords.groups())
+                left, top, right, bottom = (float(v) for v in coords.groups()[1:])
             except ValueError:
                 raise self.fail(lineno, None, "four numbers after *_COORDS", body) from None
-            self.screen = ScreenGeometry(
-                width_px=round(right - left + 1), height_px=round(bottom - top + 1)
-            )
+            screen = ScreenGeometry(width_px=_extent(left, right), height_px=_extent(top, bottom))
+            if coords[1] == "DISPLAY_COORDS" or not self.display_coords:
+                self.screen = screen
+            self.display_coords = self.display_coords or coords[1] == "DISPLAY_COORDS"
         match = self.trial_re.search(body)
         if match:
             label = match.group(1) if match.groups() else body[match.end() :].strip()

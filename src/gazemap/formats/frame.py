@@ -46,6 +46,7 @@ class GazeTable:
     ``t`` is in ms of the file's clock. ``group`` numbers rows 0…k-1 in order of first
     appearance (see :func:`group_rows`); ``groups[i]`` describes group ``i``.
     ``row_line`` maps a row index to its 1-based file line, for error messages.
+    The table owns its arrays: :func:`split_recordings` may shift ``t`` in place.
     """
 
     t: npt.NDArray[np.float64]
@@ -134,13 +135,20 @@ def split_recordings(
         When ``device``, ``gender`` or ``age`` changes within a recording, or ``age`` is
         not a number; the message names the line where it changes.
     """
-    order = np.argsort(table.group, kind="stable")
-    counts = np.bincount(table.group, minlength=len(table.groups))
+    if len(table.groups) == 1:
+        # one recording: views, not copies, so a big file is not held twice
+        chunks: list[Any] = [slice(None)]
+    else:
+        order = np.argsort(table.group, kind="stable")
+        counts = np.bincount(table.group, minlength=len(table.groups))
+        chunks = np.split(order, np.cumsum(counts)[:-1])
     recordings: list[Recording] = []
-    for g, idx in enumerate(np.split(order, np.cumsum(counts)[:-1])):
+    n_rows = table.t.shape[0]
+    for g, idx in enumerate(chunks):
         info = table.groups[g]
         t = table.t[idx]
         t0 = float(t[0]) if t.shape[0] else 0.0
+        t -= t0  # a view of the table's own array for one group, else a copy
         attributes = dict(info.attributes)
         extra: dict[str, np.ndarray] = {k: v[idx] for k, v in table.extra.items()}
         fields = dict(common)
@@ -149,7 +157,7 @@ def split_recordings(
             constant, value = _constant(values)
             if name in SPECIAL_ATTRIBUTES:
                 if not constant:
-                    row = int(idx[_first_change(values)])
+                    row = int(np.arange(n_rows)[idx][_first_change(values)])
                     raise FormatError(
                         f"{name} must be the same on every row of a recording "
                         f"(participant {info.participant!r}, stimulus {info.stimulus!r}); "
@@ -161,7 +169,9 @@ def split_recordings(
                 if value is None:
                     continue
                 if name == "age":
-                    value = _age(value, path=path, line=table.row_line(int(idx[0])))
+                    value = _age(
+                        value, path=path, line=table.row_line(int(np.arange(n_rows)[idx][0]))
+                    )
                 if name == "device":
                     fields["device"] = str(value)
                 else:
@@ -172,12 +182,12 @@ def split_recordings(
             else:
                 extra[name] = values
         report = info.report
-        report.rows_in += int(idx.shape[0])
-        report.rows_kept += int(idx.shape[0])
+        report.rows_in += int(t.shape[0])
+        report.rows_kept += int(t.shape[0])
         recordings.append(
             Recording(
                 kind=kind,
-                t=t - t0,
+                t=t,
                 x=table.x[idx],
                 y=table.y[idx],
                 valid=table.valid[idx],

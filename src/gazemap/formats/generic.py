@@ -10,6 +10,7 @@ full specification are in ``docs/formats.md``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,12 @@ def _strip_gz(path: Path) -> str:
     return name[:-3] if name.endswith(".gz") else name
 
 
+_JSON_START = re.compile(rb'^(?:\xef\xbb\xbf)?\s*(?:\{\s*["}]|\[\s*[\[{"\d\-\]ntf])')
+
+
 def _is_json(head: bytes, path: Path) -> bool:
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    return _strip_gz(path).endswith(".json") or start in (b"[", b"{")
+    """A ``.json`` name, or text that opens like a JSON object/array (not ``{\\rtf``)."""
+    return _strip_gz(path).endswith(".json") or bool(_JSON_START.match(head))
 
 
 def sniff_generic(head: bytes, path: Path) -> float:

@@ -44,11 +44,13 @@ def is_number(cell: str, decimal: str = ".") -> bool:
 
 
 def _decoded(path: Path, encoding: str) -> Iterator[str]:
+    utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    codec = "utf-8-sig" if utf8 else encoding
     offset = 0
     with open_binary(path) as f:
         for lineno, raw in enumerate(f, 1):
             try:
-                text = raw.decode(encoding)
+                text = raw.decode(codec)
             except UnicodeDecodeError as exc:
                 raise FormatError(
                     f"byte 0x{raw[exc.start]:02x} at byte offset {offset + exc.start} is not "
@@ -69,9 +71,8 @@ def rows_with_lines(
     Lines are 1-based physical lines; a row whose quoted cell spans lines is numbered
     by its last line. Empty rows are skipped, as the fast reader skips them.
     """
-    codec = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
     reader = csv.reader(
-        _decoded(Path(path), codec),
+        _decoded(Path(path), encoding),
         delimiter=delimiter,
         quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
     )
