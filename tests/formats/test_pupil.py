@@ -219,3 +219,18 @@ def test_generated_gaze_rows_round_trip(
     np.testing.assert_allclose(rec.x, u * 1280)
     np.testing.assert_allclose(rec.y, (1 - v) * 720)
     np.testing.assert_array_equal(rec.valid, c >= threshold)
+
+
+def test_old_surface_fixations_without_start_timestamp_use_the_world_timestamp(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "fixations_on_surface_Cover_1466499419.751.csv"
+    path.write_text(
+        "world_timestamp,world_frame_idx,fixation_id,duration,norm_pos_x,norm_pos_y,on_surf\n"
+        "10.0,1,7,150.0,0.2,0.4,True\n"
+        "10.5,3,8,90.0,0.9,0.9,True\n"
+    )
+    (rec,) = read_pupil(path, surface_width=100, surface_height=100)
+    assert rec.t0 == 10000.0
+    assert list(rec.t) == [0.0, 500.0]
+    assert rec.stimulus == "Cover"

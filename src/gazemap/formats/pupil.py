@@ -118,7 +118,7 @@ def _read(path: Path) -> tuple[str, Table]:
             "gaze": [*_GAZE, "world_index"],
             "fixations": [*_FIX, "confidence", "id"],
             "surface_gaze": list(_SURF_GAZE[:4]),
-            "surface_fixations": list(_SURF_FIX[:5]),
+            "surface_fixations": [*_SURF_FIX[:5], "world_timestamp"],
         }[layout]
         numeric = [c for c in numeric if c in header]
         text = ["on_surf"] if layout.startswith("surface") else []
@@ -207,7 +207,8 @@ def read_pupil(
             )
         width, height = float(surface_width), float(surface_height)
         if stimulus is None:
-            name = p.stem.split("_on_surface_", 1)[-1]
+            # older exports append the export time: ..._on_surface_Cover_1466499419.751
+            name = re.sub(r"_\d+(?:\.\d+)?$", "", p.stem.split("_on_surface_", 1)[-1])
             stimulus = surface or name
     else:
         if frame_width is None or frame_height is None:
@@ -238,6 +239,9 @@ def read_pupil(
         ok &= truth[flags.codes] if len(flags.values) else ok
     is_fix = layout in ("fixations", "surface_fixations")
     time_name = "start_timestamp" if is_fix else "gaze_timestamp"
+    if layout == "surface_fixations" and time_name not in col:
+        # Pupil Player before v1.16 wrote no start_timestamp for surface fixations
+        time_name = "world_timestamp"
     if time_name not in col:
         raise FormatError(f"expected a {time_name} column", path=str(p), line=1, column=time_name)
     ts = col[time_name] * 1000.0
