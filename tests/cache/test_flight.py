@@ -102,8 +102,9 @@ def test_lock_timeout_must_be_positive(timeout: float) -> None:
 
 @pytest.mark.redis
 def test_two_processes_compute_once_through_the_redis_lock(
-    redis_url: str, redis_prefix: str
+    redis_url: str, redis_prefix: str, make_redis: Callable[..., RedisCache]
 ) -> None:
+    make_redis()  # its teardown deletes what the processes stored under the prefix
     counter = f"{redis_prefix}counter"
     outcomes = workers.run_in_processes(
         workers.compute_once_via_redis, [(redis_url, redis_prefix, "k", counter)] * 2
