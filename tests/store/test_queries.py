@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from gazemap.store.queries import count_participants, select_recordings
+from gazemap.store.models import Stimulus
+from gazemap.store.queries import bump_data_versions, count_participants, select_recordings
 from gazemap.store.slices import Slice
 from tests.store.factories import make_participant, make_recording, make_stimulus, make_study
 
@@ -81,6 +82,7 @@ CASES: list[tuple[Slice, set[str]]] = [
     (Slice(recorded_from=_at(2, 1)), {"r2", "r3", "r6", "r7"}),  # from is inclusive
     (Slice(recorded_to=_at(2, 1)), {"r1", "r5"}),  # to is exclusive
     (Slice(recorded_from=_at(1, 15), recorded_to=_at(3, 1)), {"r2", "r5", "r6"}),
+    (Slice(recorded_to=datetime(2024, 2, 1, 2, tzinfo=timezone(timedelta(hours=2)))), {"r1", "r5"}),
     (Slice(attributes={"site": ["A"]}), {"r1", "r2", "r4"}),
     (Slice(attributes={"site": ["A", "C"]}), {"r1", "r2", "r4", "r6"}),
     (Slice(attributes={"glasses": [True]}), {"r1", "r2", "r6"}),
@@ -130,3 +132,14 @@ def test_results_are_ordered_by_participant_then_time(
 def test_an_unknown_stimulus_has_no_recordings(session: Session, population: Population) -> None:
     assert select_recordings(session, stimulus_id=10**9, slice=Slice()) == []
     assert count_participants(session, stimulus_id=10**9, slice=Slice()) == 0
+
+
+def test_data_versions_go_up_by_one_per_bump(session: Session, population: Population) -> None:
+    other = make_stimulus(session, make_study(session))
+    bump_data_versions(session, [population.stimulus_id, population.stimulus_id])
+    bump_data_versions(session, [population.stimulus_id])
+    bump_data_versions(session, [])
+    session.commit()
+    session.expunge_all()
+    assert session.get_one(Stimulus, population.stimulus_id).data_version == 2
+    assert session.get_one(Stimulus, other.id).data_version == 0

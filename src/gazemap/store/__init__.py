@@ -39,7 +39,12 @@ from gazemap.store.models import (
     Study,
     User,
 )
-from gazemap.store.queries import count_participants, recordings_statement, select_recordings
+from gazemap.store.queries import (
+    bump_data_versions,
+    count_participants,
+    recordings_statement,
+    select_recordings,
+)
 from gazemap.store.slices import Slice
 
 __all__ = [
@@ -61,6 +66,7 @@ __all__ = [
     "User",
     "blob_store_from_url",
     "build_blob_store",
+    "bump_data_versions",
     "collect_orphan_blobs",
     "count_participants",
     "create_engine_for",

@@ -12,19 +12,25 @@ so the same slice selects the same rows on both databases.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import String
 
-from gazemap.store.models import Participant, Recording
+from gazemap.store.models import Participant, Recording, Stimulus
 from gazemap.store.slices import AttributeValue, Slice
 
-__all__ = ["count_participants", "recordings_statement", "select_recordings"]
+__all__ = [
+    "bump_data_versions",
+    "count_participants",
+    "recordings_statement",
+    "select_recordings",
+]
 
 
 class _JsonTypeOf(FunctionElement[str]):
@@ -183,3 +189,32 @@ def count_participants(session: Session, *, stimulus_id: int, slice: Slice) -> i
         columns=func.count(Recording.participant_id.distinct()),
     )
     return int(session.scalar(stmt) or 0)
+
+
+def bump_data_versions(session: Session, stimulus_ids: Iterable[int]) -> None:
+    """Add one to ``data_version`` of each stimulus, in the caller's transaction.
+
+    Call it in the same transaction as every change to a stimulus's recordings
+    (ingest, erasure), so cached heat maps of the old data can never be served again.
+
+    Parameters
+    ----------
+    session:
+        Open session; the caller commits.
+    stimulus_ids:
+        Stimuli whose data changed; duplicates count once.
+
+    Notes
+    -----
+    One ``UPDATE … SET data_version = data_version + 1`` in the database, not a
+    read-modify-write in Python, so two concurrent uploads cannot lose a bump.
+    """
+    ids = sorted(set(stimulus_ids))
+    if not ids:
+        return
+    session.execute(
+        update(Stimulus)
+        .where(Stimulus.id.in_(ids))
+        .values(data_version=Stimulus.data_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
