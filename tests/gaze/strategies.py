@@ -12,7 +12,8 @@ rates = st.sampled_from([60.0, 120.0, 250.0, 300.0, 500.0, 1000.0])
 
 @st.composite
 def scan_paths(draw: st.DrawFn, *, max_fixations: int = 6) -> Recording:
-    """Fixations at random places and durations, saccades between, noise and blinks."""
+    """Fixations at random places and durations, saccades between, noise, invalid
+    samples, and sometimes irregular sample timing."""
     rate = draw(rates)
     dt = 1000.0 / rate
     k = draw(st.integers(1, max_fixations))
@@ -36,6 +37,11 @@ def scan_paths(draw: st.DrawFn, *, max_fixations: int = 6) -> Recording:
             ys.append(rng.uniform(0, 1080, sac))
             t += dt * sac
     tt, x, y = np.concatenate(ts), np.concatenate(xs), np.concatenate(ys)
+    jitter = draw(st.sampled_from([0.0, 0.0, 0.4]))
+    if jitter and tt.size > 1:
+        # Irregular steps, as webcam trackers deliver them.
+        steps = dt * (1.0 + rng.uniform(-jitter, jitter, tt.size - 1))
+        tt = np.concatenate(([0.0], np.cumsum(steps)))
     valid = rng.random(tt.size) > draw(st.sampled_from([0.0, 0.02, 0.2]))
     return Recording(
         "samples", tt, x, y, valid, sampling_rate=rate,

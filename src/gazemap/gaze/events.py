@@ -2,8 +2,9 @@
 
 An event is an inclusive sample range ``[start, end]``. Its start time is ``t[start]``,
 its duration ``t[end] − t[start] + Δ`` with Δ the nominal sample interval (each sample
-stands for one interval: EyeLink's EFIX durations are defined the same way), and its
-position the mean of the usable samples in the range.
+stands for one interval: EyeLink's EFIX durations are defined the same way; the end is
+capped at the next sample's time), and its position the mean of the measured samples
+in the range.
 """
 
 from __future__ import annotations
@@ -61,8 +62,16 @@ class Events:
 
     @property
     def duration(self) -> FloatArray:
-        """Duration of each event, ms: ``t[end] − t[start] + interval``."""
-        return self.t[self.end] - self.t[self.start] + self.interval
+        """Duration of each event, ms: ``min(t[end] + interval, t[end + 1]) − t[start]``.
+
+        The last sample stands for one interval, but never past the next sample, so
+        events on irregularly timed data (webcams) cannot overlap.
+        """
+        stop = self.t[self.end] + self.interval
+        nxt = self.end + 1
+        inside = nxt < self.t.shape[0]
+        stop[inside] = np.minimum(stop[inside], self.t[nxt[inside]])
+        return stop - self.t[self.start]
 
     def means(self) -> tuple[FloatArray, FloatArray]:
         """Mean x and y of each event's measured samples (its filled ones if none)."""

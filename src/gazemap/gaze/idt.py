@@ -166,7 +166,7 @@ def idt_events(
         out_s.append(i)
         out_e.append(e)
         pos = e + 1
-    return Events(
+    events = Events(
         np.array(out_s, dtype=np.intp),
         np.array(out_e, dtype=np.intp),
         t,
@@ -176,3 +176,6 @@ def idt_events(
         measured,
         interval,
     )
+    # On irregular timing the last sample's interval can be cut short by the next
+    # sample; the duration contract still holds.
+    return events.keep(events.duration >= params.min_duration_ms - 1e-9)
