@@ -116,6 +116,7 @@ def test_participant_and_page_columns_split_the_file(tmp_path: Path) -> None:
         ("Time,X Coordinate,Y Coordinate\n1,2,three\n", "expected a number", 2),
         (b"Time,X Coordinate,Y Coordinate\n1,2,3\n\x80\x81\x82\n", "binary", 3),
         ("Time,X Coordinate,Y Coordinate\n,2,3\n", "at least one row with a time", 2),
+        ("user,time,x,y\na,1,2,3\nJosé,2,3,4\n".encode("cp1252"), "not valid utf-8", 3),
     ],
 )
 def test_malformed_files_raise_format_error_with_location(
