@@ -8,6 +8,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from gazemap.errors import InvalidInputError, NotFoundError
 from gazemap.store.blobs import (
     BlobStore,
     FolderBlobStore,
+    MemoryBlobStore,
     S3BlobStore,
     blob_store_from_url,
     build_blob_store,
@@ -42,11 +44,13 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["folder", "s3"])
+@pytest.fixture(params=["folder", "s3", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     """An empty blob store of each backend (S3: a fresh prefix in the test bucket)."""
     if request.param == "folder":
         return FolderBlobStore(tmp_path / "blobs")
+    if request.param == "memory":
+        return MemoryBlobStore()
     endpoint = request.getfixturevalue("s3_endpoint")
     return S3BlobStore(BUCKET, f"run/{secrets.token_hex(6)}", client=s3_client(endpoint))
 
@@ -87,6 +91,11 @@ def test_putting_existing_bytes_again_refreshes_their_age(store: BlobStore) -> N
     if isinstance(store, FolderBlobStore):
         past = time.time() - 7200
         os.utime(store.root / key, (past, past))
+    elif isinstance(store, MemoryBlobStore):
+        store._blobs[key] = (
+            b"old",
+            replace(store.stat(key), modified_at=datetime(2000, 1, 1, tzinfo=UTC)),
+        )
     else:
         time.sleep(1.1)  # S3 times have one-second resolution; this is no timing assertion
     before = store.stat(key).modified_at

@@ -92,3 +92,17 @@ def test_blobs_of_a_deleted_study_are_collected(session: Session, store: FolderB
 def test_a_negative_grace_period_is_refused(session: Session, store: FolderBlobStore) -> None:
     with pytest.raises(InvalidInputError, match="older_than must be >= 0"):
         collect_orphan_blobs(session, store, older_than=timedelta(seconds=-1))
+
+
+def test_stale_partial_uploads_are_removed(session: Session, store: FolderBlobStore) -> None:
+    stale, fresh = store.root / "tmp" / "put-crashed", store.root / "tmp" / "put-running"
+    stale.write_bytes(b"half a blob")
+    fresh.write_bytes(b"still coming")
+    past = time.time() - 7200
+    os.utime(stale, (past, past))
+    assert collect_orphan_blobs(session, store, dry_run=True).stale_uploads == 0
+    assert stale.exists()
+    report = collect_orphan_blobs(session, store)
+    assert report.stale_uploads == 1
+    assert not stale.exists()
+    assert fresh.exists()

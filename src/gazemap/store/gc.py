@@ -30,6 +30,7 @@ class GCReport:
     too_young: int = 0
     deleted: list[str] = field(default_factory=list)
     freed_bytes: int = 0
+    stale_uploads: int = 0
 
 
 def referenced_blob_keys(session: Session) -> set[str]:
@@ -100,6 +101,8 @@ def collect_orphan_blobs(
         raise InvalidInputError(f"older_than must be >= 0, got {older_than}", field="older_than")
     cutoff = (now or utcnow()) - older_than
     report = GCReport()
+    if not dry_run:
+        report.stale_uploads = blob_store.remove_stale_uploads(before=cutoff)
     candidates = []
     for info in blob_store.iter_blobs():
         report.scanned += 1

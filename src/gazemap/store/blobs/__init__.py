@@ -1,4 +1,4 @@
-"""Blob stores: content-addressed bytes in a folder or an S3-compatible bucket."""
+"""Blob stores: content-addressed bytes in a folder or an S3-compatible bucket (or memory, for tests)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from gazemap.config import Settings
 from gazemap.errors import InvalidInputError
 from gazemap.store.blobs.base import BlobInfo, BlobStore, check_key, key_for_bytes, key_for_digest
 from gazemap.store.blobs.folder import FolderBlobStore
+from gazemap.store.blobs.memory import MemoryBlobStore
 from gazemap.store.blobs.s3 import S3BlobStore
 
 __all__ = [
     "BlobInfo",
     "BlobStore",
     "FolderBlobStore",
+    "MemoryBlobStore",
     "S3BlobStore",
     "blob_store_from_url",
     "build_blob_store",

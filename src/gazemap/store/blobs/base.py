@@ -202,6 +202,16 @@ class BlobStore(ABC):
         """Every stored key, in no particular order."""
         return (info.key for info in self._iter())
 
+    def remove_stale_uploads(self, *, before: datetime) -> int:
+        """Delete partial uploads last written before ``before``; return how many.
+
+        A crash in the middle of a ``put`` can leave a partial upload behind (a
+        temporary file in a folder store). The default does nothing: single S3 PUTs
+        are atomic, and abandoned multipart uploads are best expired by a bucket
+        lifecycle rule.
+        """
+        return 0
+
     @abstractmethod
     def _write_bytes(self, key: str, data: bytes) -> None: ...
 

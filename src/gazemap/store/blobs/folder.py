@@ -167,6 +167,22 @@ class FolderBlobStore(BlobStore):
         except OSError as exc:
             raise StorageError(f"cannot delete blob {key}: {exc}") from exc
 
+    def remove_stale_uploads(self, *, before: datetime) -> int:
+        """Delete temporary files in ``<root>/tmp`` last written before ``before``."""
+        removed = 0
+        cutoff = before.timestamp()
+        with os.scandir(self._tmp) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file() and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue  # finished or removed meanwhile
+                except OSError as exc:
+                    raise StorageError(f"cannot remove stale upload {entry.path}: {exc}") from exc
+        return removed
+
     def _iter(self) -> Iterator[BlobInfo]:
         top = self.root / "sha256"
         for first in sorted(p for p in top.iterdir() if p.is_dir()):
