@@ -35,6 +35,7 @@ REAL = Path(
 )
 TOBII = REAL / "tobii-prolab-dataexport-ivt"
 EYELINK = REAL / "eyelinker-sr-asc-matrix"
+STUDIO = REAL / "tobii-studio-webpage-export"
 
 #: Tobii Pro Lab's "Tobii I-VT (Fixation)" preset: gazemap's I-VT defaults.
 TOBII_DEFAULT: dict[str, Any] = {}
@@ -89,6 +90,21 @@ def tobii_cases() -> list[tuple[str, str, list[Recording], dict[str, Any]]]:
     return cases
 
 
+def tobii_studio_cases() -> list[tuple[str, str, list[Recording], dict[str, Any]]]:
+    """For information: Tobii Studio 3.4.5's "I-VT filter" (its settings are not exported)."""
+    path = STUDIO / "tobiiData.tsv"
+    return [
+        (
+            f"Studio {r.stimulus or 'before the page'}",
+            "Studio I-VT, settings unknown; defaults",
+            [r],
+            {},
+        )
+        for r in read(path)
+        if "movement" in r.extra
+    ]
+
+
 def eyelink_cases() -> list[tuple[str, str, list[Recording], dict[str, Any]]]:
     cases = []
     for path in sorted(EYELINK.glob("*.asc.gz")):
@@ -135,7 +151,7 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    for case in tobii_cases() + eyelink_cases():
+    for case in tobii_cases() + eyelink_cases() + tobii_studio_cases():
         row(*case)
     print()
     speed()
