@@ -15,6 +15,8 @@ any weight, participant :math:`p`'s points get :math:`w_i / (P\\,W_p)` where
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,7 +32,15 @@ from gazemap.store.codec import decode_recording
 from gazemap.store.queries import select_recordings
 from gazemap.store.slices import Slice
 
-__all__ = ["GazePoints", "RecordingRow", "gather", "load_rows", "recording_for"]
+__all__ = [
+    "GazePoints",
+    "RecordingRow",
+    "gather",
+    "load_rows",
+    "participant_normalised",
+    "prepared",
+    "recording_for",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -142,24 +152,34 @@ class GazePoints:
         ``(n, 2)`` float64 stimulus px.
     weights:
         ``(n,)`` float64, non-negative; participant-normalised when asked for.
-    participant_index:
-        ``(n,)`` int index into ``participant_ids`` of each point's participant.
     participant_ids:
         Distinct participant ids of the selected recordings, in row order.
-    recordings:
-        Number of selected recordings.
+    per_recording:
+        ``(recordings,)`` number of points each selected recording contributed.
+    row_participant:
+        ``(recordings,)`` index into ``participant_ids`` of each recording's participant.
     """
 
     points: FloatArray
     weights: FloatArray
-    participant_index: npt.NDArray[np.intp]
     participant_ids: tuple[int, ...]
-    recordings: int
+    per_recording: npt.NDArray[np.intp]
+    row_participant: npt.NDArray[np.intp]
 
     @property
     def n_points(self) -> int:
         """Number of points."""
         return int(self.points.shape[0])
+
+    @property
+    def recordings(self) -> int:
+        """Number of selected recordings."""
+        return int(self.per_recording.shape[0])
+
+    @property
+    def participant_index(self) -> npt.NDArray[np.intp]:
+        """``(n,)`` index into ``participant_ids`` of each point's participant."""
+        return np.repeat(self.row_participant, self.per_recording)
 
     def summary(self) -> dict[str, Any]:
         """Counts for a heat map's metadata."""
@@ -168,6 +188,50 @@ class GazePoints:
             "recordings": self.recordings,
             "points": self.n_points,
         }
+
+
+Prepared = tuple[FloatArray, FloatArray, FloatArray]
+
+
+def prepared(
+    blobs: BlobStore, arrays: ArrayCache, row: RecordingRow, *, params: HeatmapParams
+) -> Prepared:
+    """``(x, y, weights)`` of one recording's valid points under ``params``, cached.
+
+    The cache key holds everything the result depends on (blob, row metadata, points,
+    detector, window, weight), so requests that differ only in kernel, bandwidth, grid,
+    normalisation or slice reuse it. Arrays are shared: do not modify them.
+    """
+    key = (
+        "prepared",
+        row.gaze_key,
+        row.sampling_rate,
+        row.screen,
+        params.points,
+        params.detector if params.points == "fixations" else None,
+        params.t_from,
+        params.t_to,
+        params.weight,
+    )
+
+    def load() -> tuple[Prepared, int]:
+        rec = recording_for(blobs, arrays, row, params=params)
+        m = rec.valid
+        copied = not bool(m.all())
+        x = rec.x[m] if copied else rec.x
+        y = rec.y[m] if copied else rec.y
+        w = weights_for(rec, weight=params.weight)
+        # x and y are views of the cached recording unless rows were masked out
+        nbytes = int(w.nbytes) + (int(x.nbytes + y.nbytes) if copied else 0)
+        return (x, y, w), nbytes
+
+    value: Prepared = arrays.get_or_load(key, load)
+    return value
+
+
+def _workers(n_rows: int) -> int:
+    # decoding inflates with zlib and numpy, which release the GIL: threads scale
+    return max(1, min(n_rows, os.cpu_count() or 1, 8))
 
 
 def gather(
@@ -187,34 +251,36 @@ def gather(
     Returns
     -------
     GazePoints
-        Concatenated once, in row order.
+        Concatenated once, in row order. Recordings not yet in the array cache are
+        loaded by a few threads at once.
     """
     ids: dict[int, int] = {}
-    xs: list[FloatArray] = []
-    ys: list[FloatArray] = []
-    ws: list[FloatArray] = []
-    owners: list[npt.NDArray[np.intp]] = []
-    for row in rows:
-        index = ids.setdefault(row.participant_id, len(ids))
-        rec = recording_for(blobs, arrays, row, params=params)
-        m = rec.valid
-        all_valid = bool(m.all())
-        xs.append(rec.x if all_valid else rec.x[m])
-        ys.append(rec.y if all_valid else rec.y[m])
-        w = weights_for(rec, weight=params.weight)
-        ws.append(w)
-        owners.append(np.full(w.shape[0], index, dtype=np.intp))
-    n = sum(w.shape[0] for w in ws)
+    row_participant = np.array(
+        [ids.setdefault(row.participant_id, len(ids)) for row in rows], dtype=np.intp
+    )
+
+    def one(row: RecordingRow) -> Prepared:
+        return prepared(blobs, arrays, row, params=params)
+
+    workers = _workers(len(rows))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gazemap-gather") as pool:
+            parts = list(pool.map(one, rows))
+    else:
+        parts = [one(row) for row in rows]
+    counts = np.array([p[2].shape[0] for p in parts], dtype=np.intp)
+    n = int(counts.sum())
     points = np.empty((n, 2), dtype=np.float64)
     if n:
         # written column by column: one pass, no (n, 2) temporaries per recording
-        np.concatenate(xs, out=points[:, 0])
-        np.concatenate(ys, out=points[:, 1])
-    weights = np.concatenate(ws) if ws else np.zeros(0)
-    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.intp)
+        np.concatenate([p[0] for p in parts], out=points[:, 0])
+        np.concatenate([p[1] for p in parts], out=points[:, 1])
+    weights = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+    gathered = GazePoints(points, weights, tuple(ids), counts, row_participant)
     if params.normalize == "participant" and n:
-        weights = participant_normalised(weights, owner, len(ids))
-    return GazePoints(points, weights, owner, tuple(ids), len(rows))
+        weights = participant_normalised(weights, gathered.participant_index, len(ids))
+        gathered = GazePoints(points, weights, tuple(ids), counts, row_participant)
+    return gathered
 
 
 def participant_normalised(
