@@ -234,3 +234,16 @@ def test_deleting_a_user_keeps_the_audit_log_and_drops_their_tokens(session: Ses
     session.expunge_all()
     assert _count(session, RefreshToken) == 0
     assert session.scalars(select(AuditEvent.user_id)).one() is None
+
+
+def test_a_recording_built_from_objects_takes_their_study(session: Session) -> None:
+    study = make_study(session)
+    stimulus, participant = make_stimulus(session, study), make_participant(session, study)
+    recording = Recording(
+        participant=participant, stimulus=stimulus, kind="fixations", sample_count=0,
+        gaze_key="sha256/00/00/" + "0" * 64,
+    )  # fmt: skip
+    session.add(recording)
+    session.flush()
+    assert recording.study_id == study.id
+    assert stimulus.recordings == [recording]

@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from gazemap.store.models.accounts import Membership
 from gazemap.store.models.base import Base, JSONDocument, enum_check, utcnow
@@ -157,7 +157,8 @@ class Participant(Base):
 class Recording(Base):
     """One participant looking at one stimulus in one session; gaze arrays in a blob.
 
-    ``started_at`` is ``None`` when the file does not say; date-range slices then
+    ``study_id`` is taken from the participant or stimulus object when one is
+    assigned and it is not set yet. ``started_at`` is ``None`` when the file does not say; date-range slices then
     leave the recording out.
     """
 
@@ -213,6 +214,16 @@ class Recording(Base):
         primaryjoin="Recording.stimulus_id == Stimulus.id",
         overlaps="participant,recordings",
     )
+
+    @validates("participant", "stimulus")
+    def _take_study(
+        self, _name: str, value: Participant | Stimulus | None
+    ) -> Participant | Stimulus | None:
+        # Recording(participant=p, stimulus=s) needs no explicit study_id; a mismatch
+        # between the two is left for the composite foreign keys to refuse
+        if value is not None and getattr(self, "study_id", None) is None:
+            self.study_id = value.study_id
+        return value
 
     def __repr__(self) -> str:
         return (
