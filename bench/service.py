@@ -141,33 +141,42 @@ def main() -> None:
         samples = HeatmapParams(points="samples", bandwidth=40, level=1)
         fixations = HeatmapParams(points="fixations", bandwidth=40, level=1)
         women = Slice(gender=["f"])
-        print(f"{PARTICIPANTS} participants × {SAMPLES} samples = {len(points)} valid points; "
-              f"grid {W // 2} × {H // 2}")
+        print(
+            f"{PARTICIPANTS} participants × {SAMPLES} samples = {len(points)} valid points; "
+            f"grid {W // 2} × {H // 2}"
+        )
 
         grid = Grid.for_stimulus(W, H, level=1)
-        anchor = [timed(lambda: density(points, grid=grid, bandwidth=40.0, weights=weights))
-                  for _ in range(RUNS)]
+        anchor = [
+            timed(lambda: density(points, grid=grid, bandwidth=40.0, weights=weights))
+            for _ in range(RUNS)
+        ]
 
         cold, cold_png, warm, warm_png, change, fix = [], [], [], [], [], []
+        everyone = Slice()
+        flat = RenderOptions(overlay=False)
+
+        def call(
+            c: ServiceContext,
+            params: HeatmapParams = samples,
+            s: Slice = everyone,
+            render: RenderOptions | None = None,
+        ) -> Callable[[], object]:
+            return lambda: build_heatmap(
+                c, actor=SYSTEM, stimulus_id=stimulus_id, params=params, slice=s, render=render
+            )
+
         for run in range(RUNS):
             ctx = fresh(settings, run)
-
-            def call(params: HeatmapParams = samples, s: Slice = Slice(),
-                     render: RenderOptions | None = None, c: ServiceContext = ctx) -> object:
-                return build_heatmap(c, actor=SYSTEM, stimulus_id=stimulus_id, params=params,
-                                     slice=s, render=render)
-
-            cold.append(timed(call))
-            warm.extend(timed(call) for _ in range(20))
-            change.append(timed(lambda: call(s=women)))
-            cold_png.append(timed(lambda: call(render=RenderOptions(overlay=False))))
-            warm_png.extend(
-                timed(lambda: call(render=RenderOptions(overlay=False))) for _ in range(20)
-            )
+            cold.append(timed(call(ctx)))
+            warm.extend(timed(call(ctx)) for _ in range(20))
+            change.append(timed(call(ctx, s=women)))
+            cold_png.append(timed(call(ctx, render=flat)))
+            warm_png.extend(timed(call(ctx, render=flat)) for _ in range(20))
             ctx.close()
-            ctx = fresh(settings, 100 + run)
-            fix.append(timed(lambda: call(params=fixations, c=ctx)))
-            ctx.close()
+            other = fresh(settings, 100 + run)
+            fix.append(timed(call(other, params=fixations)))
+            other.close()
 
         report("anchor: kde.density alone, 10^6 points", anchor, None)
         report("cold build_heatmap (samples, density)", cold, 300)
@@ -185,11 +194,11 @@ def main() -> None:
             ctx = fresh(settings, 999)
             profiler = cProfile.Profile()
             profiler.enable()
-            build_heatmap(ctx, actor=SYSTEM, stimulus_id=stimulus_id, params=samples,
-                          slice=Slice())
+            build_heatmap(ctx, actor=SYSTEM, stimulus_id=stimulus_id, params=samples, slice=Slice())
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
             ctx.close()
+
 
 if __name__ == "__main__":
     main()
