@@ -153,6 +153,12 @@ def sample_labels(
     absorbed counts too); invalid samples filled by gap fill-in can be fixation
     samples, longer gaps never are.
 
+    Raises
+    ------
+    InvalidInputError
+        For a fixations recording (there are no samples to label), and as
+        :func:`detect_fixations`.
+
     Examples
     --------
     >>> t = np.arange(0, 300, 10.0)
