@@ -86,9 +86,7 @@ def _plan(session: Session, stmt: Select[Any]) -> str:
     ],
 )  # fmt: skip
 def test_recording_slices_use_their_index(pg_session: Session, slice_: Slice, index: str) -> None:
-    stmt = recordings_statement(
-        stimulus_id=pg_session.info["stimulus_id"], slice=slice_, dialect_name="postgresql"
-    )
+    stmt = recordings_statement(stimulus_id=pg_session.info["stimulus_id"], slice=slice_)
     plan = _plan(pg_session, stmt)
     assert index in plan, plan
     assert "Seq Scan on recordings" not in plan, plan

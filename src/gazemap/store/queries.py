@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -43,8 +43,10 @@ class _JsonTypeOf(FunctionElement[str]):
 
 @compiles(_JsonTypeOf, "sqlite")
 def _json_type_sqlite(element: _JsonTypeOf, compiler: SQLCompiler, **kw: Any) -> str:
-    column, path = list(element.clauses)
-    sql = f"json_type({compiler.process(column, **kw)}, {compiler.process(path, **kw)})"
+    column, key = list(element.clauses)
+    # a JSON path with the key quoted; Slice allows no quotes or dots in keys
+    path = f"""'$."' || {compiler.process(key, **kw)} || '"'"""
+    sql = f"json_type({compiler.process(column, **kw)}, {path})"
     # map SQLite's names onto PostgreSQL's so that one comparison serves both
     return (
         f"(CASE {sql} WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' "
@@ -59,17 +61,9 @@ def _json_type_postgresql(element: _JsonTypeOf, compiler: SQLCompiler, **kw: Any
     return f"jsonb_typeof({compiler.process(column, **kw)} -> {compiler.process(key, **kw)})"
 
 
-def _json_type_of(column: Any, key: str, dialect_name: str) -> _JsonTypeOf:
-    # SQLite takes a JSON path, PostgreSQL a key; names are validated by Slice
-    path = f'$."{key}"' if dialect_name == "sqlite" else key
-    return _JsonTypeOf(column, path)
-
-
-def _attribute_condition(
-    key: str, values: tuple[AttributeValue, ...], dialect_name: str
-) -> ColumnElement[bool]:
+def _attribute_condition(key: str, values: tuple[AttributeValue, ...]) -> ColumnElement[bool]:
     column = Participant.attributes
-    typeof = _json_type_of(column, key, dialect_name)
+    typeof = _JsonTypeOf(column, literal(key, String()))
     strings = [v for v in values if isinstance(v, str)]
     numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     booleans = [v for v in values if isinstance(v, bool)]
@@ -86,7 +80,7 @@ def _attribute_condition(
     return or_(*alternatives)
 
 
-def _conditions(slice: Slice, dialect_name: str) -> tuple[list[ColumnElement[bool]], bool]:
+def _conditions(slice: Slice) -> tuple[list[ColumnElement[bool]], bool]:
     """Conditions of ``slice`` and whether any of them needs ``participants``."""
     on_recording: list[ColumnElement[bool]] = []
     on_participant: list[ColumnElement[bool]] = []
@@ -105,13 +99,11 @@ def _conditions(slice: Slice, dialect_name: str) -> tuple[list[ColumnElement[boo
     if slice.age_max is not None:
         on_participant.append(Participant.age <= slice.age_max)
     for key, values in slice.attributes.items():
-        on_participant.append(_attribute_condition(key, values, dialect_name))
+        on_participant.append(_attribute_condition(key, values))
     return on_recording + on_participant, bool(on_participant)
 
 
-def recordings_statement(
-    *, stimulus_id: int, slice: Slice, dialect_name: str, columns: Any = None
-) -> Select[Any]:
+def recordings_statement(*, stimulus_id: int, slice: Slice, columns: Any = None) -> Select[Any]:
     """The SELECT behind :func:`select_recordings`, for composing or ``EXPLAIN``.
 
     Parameters
@@ -120,8 +112,6 @@ def recordings_statement(
         Stimulus whose recordings are wanted.
     slice:
         Filters.
-    dialect_name:
-        ``"sqlite"`` or ``"postgresql"`` (JSON type tests differ).
     columns:
         What to select; default the :class:`Recording` entity.
 
@@ -131,7 +121,7 @@ def recordings_statement(
         Filtered on ``stimulus_id`` and every filter of ``slice``, unordered.
     """
     stmt = select(Recording if columns is None else columns)
-    conditions, needs_participant = _conditions(slice, dialect_name)
+    conditions, needs_participant = _conditions(slice)
     if needs_participant:
         stmt = stmt.join(Participant, Participant.id == Recording.participant_id)
     return stmt.where(Recording.stimulus_id == stimulus_id, *conditions)
@@ -156,9 +146,9 @@ def select_recordings(session: Session, *, stimulus_id: int, slice: Slice) -> li
         Ordered by participant, start time (unknown last) and id, the same on every
         database, so results are reproducible.
     """
-    stmt = recordings_statement(
-        stimulus_id=stimulus_id, slice=slice, dialect_name=session.get_bind().dialect.name
-    ).order_by(Recording.participant_id, Recording.started_at.asc().nulls_last(), Recording.id)
+    stmt = recordings_statement(stimulus_id=stimulus_id, slice=slice).order_by(
+        Recording.participant_id, Recording.started_at.asc().nulls_last(), Recording.id
+    )
     return list(session.scalars(stmt))
 
 
@@ -185,7 +175,6 @@ def count_participants(session: Session, *, stimulus_id: int, slice: Slice) -> i
     stmt = recordings_statement(
         stimulus_id=stimulus_id,
         slice=slice,
-        dialect_name=session.get_bind().dialect.name,
         columns=func.count(Recording.participant_id.distinct()),
     )
     return int(session.scalar(stmt) or 0)
