@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,27 @@ def test_tobii_image_stimulus_mapped_with_the_files_media_position(real_data: Pa
     on_image = valid & (rec.x >= 405) & (rec.x < 405 + 1110) & (rec.y >= 108) & (rec.y < 108 + 865)
     assert out.report.dropped.get("outside_stimulus", 0) == int((valid & ~on_image).sum())
     assert len(out) == len(rec) - int((valid & ~on_image).sum())
+
+
+def test_a_media_position_that_changes_per_row_is_followed() -> None:
+    rec = _fix([100.0, 100.0], [300.0, 300.0],
+               attributes={"media_x": 30, "media_width": 1864, "media_height": 937},
+               extra={"media_y": np.array([77.0, 99.0])})  # fmt: skip
+    p = StimulusPlacement.from_media(rec)
+    assert (p.offset_y, p.follow_media) == (77.0, True)
+    out = map_to_stimulus(rec, p)
+    assert out.y.tolist() == [223.0, 201.0]
+    fixed = map_to_stimulus(rec, replace(p, follow_media=False))
+    assert fixed.y.tolist() == [223.0, 223.0]
+
+
+def test_tobii_studio_web_page_with_a_moving_media_position(real_data: Path) -> None:
+    from gazemap.formats import read
+
+    path = real_data / "tobii-studio-webpage-export" / "tobiiData.tsv"
+    (rec,) = [r for r in read(path) if r.stimulus and r.stimulus.startswith("http")]
+    p = StimulusPlacement.from_media(rec)
+    out = map_to_stimulus(rec, p)
+    media_y = rec.extra["media_y"]
+    keep = ~(rec.valid & ~p.contains(rec.x - 30.0, rec.y - media_y))
+    np.testing.assert_allclose(out.y, (rec.y - media_y)[keep])

@@ -40,6 +40,11 @@ class StimulusPlacement:
         screenshot of a 1280 px screen shown full screen has ``1280 / 900``).
     width, height:
         Stimulus size in stimulus px (a web page: its full, scrollable height).
+    follow_media:
+        When true, :func:`map_to_stimulus` takes a row's ``extra["media_x"]`` /
+        ``extra["media_y"]`` (screen px), where present and finite, as that row's
+        offset: the Tobii readers give the media position per row when it moved during
+        the recording (a browser bar appearing above a web page).
 
     Examples
     --------
@@ -53,6 +58,7 @@ class StimulusPlacement:
     scale: float
     width: float
     height: float
+    follow_media: bool = False
 
     def __post_init__(self) -> None:
         for name in ("scale", "width", "height"):
@@ -118,11 +124,16 @@ class StimulusPlacement:
         >>> rec = Recording("samples", [0.0], [500.0], [200.0], [True], attributes={
         ...     "media_x": 405, "media_y": 108, "media_width": 1110, "media_height": 865})
         >>> StimulusPlacement.from_media(rec, stimulus_width=2220)
-        StimulusPlacement(offset_x=405.0, offset_y=108.0, scale=0.5, width=2220.0, height=1730.0)
+        StimulusPlacement(offset_x=405.0, offset_y=108.0, scale=0.5, width=2220.0, height=1730.0,
+                          follow_media=True)
         """
         values: dict[str, float] = {}
         for key in ("media_x", "media_y", "media_width", "media_height"):
             raw = recording.attributes.get(key)
+            if raw is None and key in recording.extra:
+                column = np.asarray(recording.extra[key], dtype=np.float64)
+                finite = column[np.isfinite(column)]
+                raw = float(finite[0]) if finite.size else None
             try:
                 values[key] = float(raw)  # type: ignore[arg-type]  # checked just below
             except (TypeError, ValueError):
@@ -135,7 +146,7 @@ class StimulusPlacement:
         width = float(stimulus_width) if stimulus_width else shown_w
         scale = shown_w / width if width > 0 else float("nan")
         height = float(stimulus_height) if stimulus_height else shown_h / scale
-        return cls(values["media_x"], values["media_y"], scale, width, height)
+        return cls(values["media_x"], values["media_y"], scale, width, height, follow_media=True)
 
     def to_stimulus(
         self,
@@ -164,6 +175,19 @@ def _scroll(recording: Recording, name: str) -> FloatArray | float:
         return 0.0
     s = np.asarray(col, dtype=np.float64)
     return np.where(np.isfinite(s), s, 0.0)
+
+
+def _media_shift(
+    recording: Recording, placement: StimulusPlacement, axis: str
+) -> FloatArray | float:
+    """Scroll-equivalent of a per-row media offset: moving the media by d screen px
+    shows stimulus px ``u`` where ``u + d / scale`` was."""
+    col = recording.extra.get(f"media_{axis}") if placement.follow_media else None
+    if col is None:
+        return 0.0
+    at = np.asarray(col, dtype=np.float64)
+    base = placement.offset_x if axis == "x" else placement.offset_y
+    return np.where(np.isfinite(at), -(at - base) / placement.scale, 0.0)
 
 
 def map_to_stimulus(recording: Recording, placement: StimulusPlacement) -> Recording:
@@ -196,8 +220,8 @@ def map_to_stimulus(recording: Recording, placement: StimulusPlacement) -> Recor
     u, v = placement.to_stimulus(
         recording.x,
         recording.y,
-        scroll_x=_scroll(recording, "scroll_x"),
-        scroll_y=_scroll(recording, "scroll_y"),
+        scroll_x=_scroll(recording, "scroll_x") + _media_shift(recording, placement, "x"),
+        scroll_y=_scroll(recording, "scroll_y") + _media_shift(recording, placement, "y"),
     )
     outside = recording.valid & np.isfinite(u) & np.isfinite(v) & ~placement.contains(u, v)
     report = continue_report(recording)
