@@ -14,6 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AuditOut",
     "IngestResult",
     "MemberOut",
     "Page",
@@ -137,6 +138,20 @@ class RecordingOut(_Out):
     cleaning_report: dict[str, Any] = Field(
         description="What reading and cleaning dropped or repaired, counted by reason."
     )
+
+
+class AuditOut(_Out):
+    """One audit log entry."""
+
+    id: int = Field(description="Entry id (increasing).")
+    at: datetime = Field(description="When it happened (UTC).")
+    user_id: int | None = Field(description="Acting user; null for the system or a deleted user.")
+    study_id: int | None = Field(description="Study concerned, when there is one.")
+    action: str = Field(description="What was done, e.g. 'recordings.ingest', 'participant.erase'.")
+    target: str | None = Field(description="Object acted on as 'kind:id', e.g. 'stimulus:3'.")
+    parameters: dict[str, Any] = Field(description="Options and counts; never personal data.")
+    outcome: str = Field(description="'ok', 'denied' or 'error'.")
+    request_id: str | None = Field(description="Request id of the API call, when there was one.")
 
 
 class IngestResult(BaseModel):
