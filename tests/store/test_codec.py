@@ -166,3 +166,15 @@ def test_each_numeric_column_gets_the_encoding_that_deflates_it_best() -> None:
     back = decode_recording_arrays(blob)
     assert _same(back["x"], rounded)
     assert _same(back["t"], smooth)
+
+
+def test_a_fixation_blob_without_durations_is_corrupt() -> None:
+    rec = Recording(kind="samples", t=[0.0], x=[1.0], y=[2.0], valid=[True])
+    blob = encode_recording_arrays(rec)
+    (length,) = struct.unpack_from("<I", blob, 10)
+    header = json.loads(blob[14 : 14 + length]) | {"kind": "fixations"}
+    head = json.dumps(header).encode()
+    blob = blob[:10] + struct.pack("<I", len(head)) + head + blob[14 + length :]
+    assert decode_recording_arrays(blob)["t"].tolist() == [0.0]
+    with pytest.raises(StorageError, match="no duration column"):
+        decode_recording(blob)

@@ -333,6 +333,8 @@ def decode_recording(
     kind = header.get("kind")
     if kind not in ("samples", "fixations"):
         raise _corrupt(f"kind is {kind!r}")
+    if kind == "fixations" and "duration" not in arrays:
+        raise _corrupt("a fixation blob has no duration column")
     t0 = header.get("t0", 0.0)
     extra = {k[len(EXTRA_PREFIX) :]: v for k, v in arrays.items() if k.startswith(EXTRA_PREFIX)}
     return Recording(
