@@ -17,6 +17,8 @@ from gazemap.gaze import (
     pixels_to_degrees,
 )
 from gazemap.gaze.fixations import find_events
+from gazemap.gaze.idt import window_dispersion
+from gazemap.gaze.visual_angle import gaze_angles
 from tests.gaze.strategies import scan_paths
 
 METHODS = ["ivt", "idt"]
@@ -97,3 +99,30 @@ def test_shifting_time_shifts_the_fixations(method: str, rec: Recording, shift: 
     b = detect_fixations(replace(rec, t=rec.t + shift), method)
     assert len(a) == len(b)
     np.testing.assert_allclose(b.t, a.t + shift, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rec=scan_paths(), limit=st.floats(0.3, 3.0))
+def test_idt_fixations_stay_within_the_dispersion(rec: Recording, limit: float) -> None:
+    ev = find_events(rec, "idt", max_dispersion=limit)
+    ax, ay = gaze_angles(ev.x, ev.y, screen=rec.screen)
+    for s, e in zip(ev.start, ev.end, strict=True):
+        m = ev.usable[s : e + 1]
+        wx, wy = ax[s : e + 1][m], ay[s : e + 1][m]
+        assert (wx.max() - wx.min()) + (wy.max() - wy.min()) <= limit + 1e-9
+
+
+@given(
+    values=st.lists(st.floats(-50, 50), min_size=1, max_size=60),
+    data=st.data(),
+)
+def test_window_dispersion_matches_brute_force(values: list[float], data: st.DataObject) -> None:
+    ax = np.array(values)
+    ay = ax[::-1].copy()
+    n = ax.size
+    lo = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=20)))
+    span = np.array(data.draw(st.lists(st.integers(0, n), min_size=lo.size, max_size=lo.size)))
+    hi = np.minimum(lo + span, n - 1)
+    got = window_dispersion(ax, ay, lo, hi)
+    want = [np.ptp(ax[a : b + 1]) + np.ptp(ay[a : b + 1]) for a, b in zip(lo, hi, strict=True)]
+    np.testing.assert_allclose(got, want)
