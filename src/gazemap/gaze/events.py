@@ -201,8 +201,8 @@ def build_fixations(recording: Recording, events: Events) -> Recording:
     mx, my = events.means()
     n = len(events)
     report = continue_report(recording)
-    # rows_kept stays the count of samples the fixations were found in.
-    report.rows_kept = src_kept if (src_kept := recording.report.rows_kept) else len(recording)
+    # rows_kept is always the current number of rows; the note keeps the sample count.
+    report.rows_kept = n
     report.notes.append(f"{n} fixations detected in {len(recording)} samples")
     return replace(
         recording,
