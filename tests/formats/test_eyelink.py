@@ -225,3 +225,16 @@ def test_display_coords_win_over_gaze_coords(tmp_path: Path) -> None:
     [rec] = read(_asc(tmp_path, body))
     assert rec.screen is not None
     assert (rec.screen.width_px, rec.screen.height_px) == (1280, 1024)
+
+
+def test_rate_from_reccfg_without_a_samples_line(tmp_path: Path) -> None:
+    body = (
+        "MSG\t90 RECCFG CR 500 2 1 L\n100\t  1.0\t  2.0\t 3.0\t...\n102\t  1.0\t  2.0\t 3.0\t...\n"
+    )
+    [rec] = read(_asc(tmp_path, body))
+    assert rec.sampling_rate == 500
+
+
+def test_bad_regular_expression_is_named(real_data: Path) -> None:
+    with pytest.raises(InvalidInputError, match="trial_start must be a regular expression"):
+        read(real_data / MATRIX / "mono250.asc.gz", trial_start="TRIAL(")

@@ -120,3 +120,12 @@ def test_binary_garbage_is_refused_by_every_reader(tmp_path: Path, name: str) ->
     with pytest.raises(FormatError, match="binary data") as info:
         read(path, format=name)
     assert info.value.line == 1
+
+
+def test_options_a_reader_does_not_take_are_named(real_data: Path) -> None:
+    path = real_data / "tobii-studio-webpage-export" / "tobiiData.tsv"
+    with pytest.raises(InvalidInputError, match=r"unknown option\(s\) \['eye'\]") as info:
+        read(path, eye="left")
+    assert info.value.field == "eye"
+    with pytest.raises(InvalidInputError, match="unknown option"):
+        read(path, format="webgazer", columns={"x": "GazePointX"})

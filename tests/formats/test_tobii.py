@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gazemap.errors import FormatError
+from gazemap.errors import FormatError, InvalidInputError
 from gazemap.formats import read
 from gazemap.formats.tobii import read_tobii_prolab, read_tobii_studio
 from gazemap.gaze.recording import Recording
@@ -185,3 +185,18 @@ def test_studio_scroll_column_becomes_extra(tmp_path: Path) -> None:
     [rec] = read(path)
     np.testing.assert_array_equal(rec.extra["scroll_y"], [0, 120])
     np.testing.assert_array_equal(rec.valid, [True, False])
+
+
+def test_rows_without_a_timestamp_are_counted(tmp_path: Path) -> None:
+    header = "Recording timestamp [ms]\tSensor\tGaze point X [DACS px]\tGaze point Y [DACS px]"
+    path = tmp_path / "export.tsv"
+    path.write_text(f"{header}\n0\tEye Tracker\t1\t2\n\tEye Tracker\t1\t2\n", encoding="utf-8")
+    [rec] = read(path)
+    assert len(rec) == 1
+    assert rec.report.dropped == {"no_timestamp": 1}
+    assert rec.report.rows_in == 2
+
+
+def test_bad_decimal_option(real_data: Path) -> None:
+    with pytest.raises(InvalidInputError, match="decimal must be"):
+        read_tobii_prolab(real_data / PRO_LAB / NORMAL, decimal=";")

@@ -11,6 +11,7 @@ is ``_READER_MODULES`` below. Reader modules import nothing heavy at module leve
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -111,4 +112,28 @@ def read(path: str | Path, format: str = "auto", **options: Any) -> list[Recordi
         raise InvalidInputError(
             f"format must be 'auto' or one of {sorted(FORMATS)}, got {format!r}", field="format"
         )
-    return FORMATS[format].read(p, **options)
+    spec = FORMATS[format]
+    _check_options(spec, options)
+    return spec.read(p, **options)
+
+
+def _check_options(spec: FormatSpec, options: dict[str, Any]) -> None:
+    """Refuse options the chosen reader does not take, naming the ones it does.
+
+    Readers declared with ``**options`` check their own; for the others an unknown
+    keyword would otherwise surface as a bare ``TypeError``.
+    """
+    params = inspect.signature(spec.read).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    known = [
+        name
+        for name, p in list(params.items())[1:]
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise InvalidInputError(
+            f"unknown option(s) {unknown} for format {spec.name!r}; known: {known}",
+            field=unknown[0],
+        )

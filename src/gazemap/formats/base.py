@@ -1,7 +1,8 @@
 """What every reader provides, and the small file helpers they share.
 
-A reader module defines one module-level ``FORMAT = FormatSpec(...)``. ``read()`` in
-:mod:`gazemap.formats` asks every registered format's ``sniff`` how sure it is that a
+A reader module defines a module-level ``FORMAT = FormatSpec(...)`` (or a tuple
+``FORMATS`` of them) and is listed in ``_READER_MODULES`` of :mod:`gazemap.formats`.
+``read()`` there asks every registered format's ``sniff`` how sure it is that a
 file is of its kind (0.0 = no, 1.0 = certain, from the first bytes only) and calls the
 best one's ``read``; ``format="name"`` skips the sniffing.
 """

@@ -9,6 +9,7 @@ recording of their own (``attributes["trial"] is None``); otherwise each
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +95,23 @@ def _options(options: dict[str, Any]) -> tuple[str, str, str | None, str | None]
         raise InvalidInputError(
             f"events must be None or 'fixations', got {events!r}", field="events"
         )
-    return (
-        eye,
-        options.get("trial_start", "TRIALID"),
-        options.get("stimulus_from", DEFAULT_STIMULUS),
-        events,
-    )
+    patterns: dict[str, str | None] = {"trial_start": "TRIALID", "stimulus_from": DEFAULT_STIMULUS}
+    for name, default in patterns.items():
+        value = options.get(name, default)
+        if value is None and name == "stimulus_from":
+            continue
+        if not isinstance(value, str):
+            raise InvalidInputError(
+                f"{name} must be a regular expression, got {value!r}", field=name
+            )
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise InvalidInputError(
+                f"{name} must be a regular expression, got {value!r} ({exc})", field=name
+            ) from None
+        patterns[name] = value
+    return eye, patterns["trial_start"] or "TRIALID", patterns["stimulus_from"], events
 
 
 def read_eyelink(path: str | Path, **options: Any) -> list[Recording]:

@@ -114,6 +114,11 @@ class _Parser:
             if coords[1] == "DISPLAY_COORDS" or not self.display_coords:
                 self.screen = screen
             self.display_coords = self.display_coords or coords[1] == "DISPLAY_COORDS"
+        if body.startswith("RECCFG"):
+            # "RECCFG CR 250 2 1 L": the rate until a SAMPLES line says otherwise
+            fields = body.split()
+            if len(fields) > 2 and fields[2].replace(".", "", 1).isdigit():
+                self.rate = float(fields[2])
         match = self.trial_re.search(body)
         if match:
             label = match.group(1) if match.groups() else body[match.end() :].strip()

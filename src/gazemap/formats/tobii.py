@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gazemap.errors import FormatError
+from gazemap.errors import FormatError, InvalidInputError
 from gazemap.formats.arrow import stream_csv
 from gazemap.formats.base import FormatSpec, check_head, first_line, read_head
 from gazemap.formats.frame import GazeTable, Group, group_rows, split_recordings
@@ -47,8 +47,6 @@ def _sniff(layout: Layout) -> Any:
 
 
 def _only_options(options: dict[str, Any], allowed: tuple[str, ...], reader: str) -> None:
-    from gazemap.errors import InvalidInputError
-
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise InvalidInputError(
@@ -59,6 +57,10 @@ def _only_options(options: dict[str, Any], allowed: tuple[str, ...], reader: str
 
 def _read(path: str | Path, layout: Layout, options: dict[str, Any]) -> list[Recording]:
     _only_options(options, ("decimal",), layout.name)
+    if options.get("decimal") not in (None, ".", ","):
+        raise InvalidInputError(
+            f"decimal must be '.' or ',', got {options['decimal']!r}", field="decimal"
+        )
     p = Path(path)
     head = read_head(p)
     check_head(head, p)
@@ -76,8 +78,8 @@ def _read(path: str | Path, layout: Layout, options: dict[str, Any]) -> list[Rec
     )
     col = columns.name
     t = data.numbers[col["t"]] * layout.time_factor(col["t"])
-    gaze = layout.gaze_rows(data, col)
-    gaze &= np.isfinite(t)
+    sensor = layout.gaze_rows(data, col)
+    gaze = sensor & np.isfinite(t)
     x, y = data.numbers[col["x"]], data.numbers[col["y"]]
     valid = np.isfinite(x) & np.isfinite(y) & layout.eye_valid(data, col)
 
@@ -90,8 +92,11 @@ def _read(path: str | Path, layout: Layout, options: dict[str, Any]) -> list[Rec
             path=str(p),
             line=2,
         )
-    groups = [layout.group_info(data, col, int(np.flatnonzero(gaze)[r])) for r in first]
-    _count_dropped(groups, keys, gaze, first)
+    gaze_rows = np.flatnonzero(gaze)
+    groups = [layout.group_info(data, col, int(gaze_rows[r])) for r in first]
+    by_key = {tuple(int(k[gaze_rows[r]]) for k in keys): g for g, r in enumerate(first)}
+    _count_dropped(groups, keys, by_key, ~sensor, "non_gaze_row")
+    _count_dropped(groups, keys, by_key, sensor & ~gaze, "no_timestamp")
 
     stats: dict[str, np.ndarray] = {}
     for key, name in layout.attribute_columns.items():
@@ -126,16 +131,22 @@ def _read(path: str | Path, layout: Layout, options: dict[str, Any]) -> list[Rec
 
 
 def _count_dropped(
-    groups: list[Group], keys: list[np.ndarray], gaze: np.ndarray, first: np.ndarray
+    groups: list[Group],
+    keys: list[np.ndarray],
+    by_key: dict[tuple[int, ...], int],
+    rows: np.ndarray,
+    reason: str,
 ) -> None:
-    """Count non-gaze rows in the report of the recording with the same key (else the first)."""
-    stacked = np.stack(keys, axis=1)
-    gaze_rows = np.flatnonzero(gaze)
-    by_key = {tuple(stacked[gaze_rows[r]]): g for g, r in enumerate(first)}
-    for row in np.flatnonzero(~gaze):
-        g = by_key.get(tuple(stacked[row]), 0)
-        groups[g].report.rows_in += 1
-        groups[g].report.drop("non_gaze_row", 1)
+    """Count dropped ``rows`` in the report of the recording with the same key (else the first)."""
+    dropped = np.flatnonzero(rows)
+    if not dropped.size:
+        return
+    codes = np.stack([k[dropped] for k in keys], axis=1)
+    distinct, counts = np.unique(codes, axis=0, return_counts=True)
+    for key, count in zip(distinct, counts, strict=True):
+        report = groups[by_key.get(tuple(int(v) for v in key), 0)].report
+        report.rows_in += int(count)
+        report.drop(reason, int(count))
 
 
 def _rate(t: np.ndarray) -> float | None:
