@@ -45,6 +45,9 @@ def test_output_keeps_the_recording_description(method: str) -> None:
     for name in ("t0", "participant", "stimulus", "sampling_rate", "screen", "device", "source"):
         assert getattr(fx, name) == getattr(rec, name), name
     assert fx.attributes == {"age": 31}
+    assert fx.report.rows_kept == len(fx)
+    assert fx.report.notes[-1] == f"{len(fx)} fixations detected in {len(rec)} samples"
+    assert rec.report.notes == []  # the input's report is not modified
 
 
 def test_a_fixations_recording_is_returned_unchanged() -> None:
