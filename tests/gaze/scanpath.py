@@ -7,6 +7,7 @@ Gaussian noise and blinks (runs of invalid samples).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ def scanpath(
     saccade_ms: float = 40.0,
     noise_px: float = 0.0,
     seed: int = 0,
-    blinks: list[tuple[float, float]] = (),  # type: ignore[assignment]
+    blinks: Sequence[tuple[float, float]] = (),
 ) -> tuple[Recording, Truth]:
     """Samples of fixations joined by linear saccades; blinks are (start, end) ms."""
     dt = 1000.0 / rate
