@@ -216,3 +216,21 @@ def test_webgazer_all_pages_off_screen_counted(real_data: Path) -> None:
     assert total == 93491
     assert 0.05 < dropped_off / total < 0.15  # webcam noise: ~9% off screen
     assert kept < total
+
+
+@given(
+    st.lists(st.floats(-1e3, 1e4) | st.just(np.nan), min_size=1, max_size=40),
+    st.lists(
+        st.floats(-10, 200) | st.just(np.nan) | st.just(4294967290.0), min_size=1, max_size=40
+    ),
+)
+def test_cleaning_twice_changes_nothing_more(ts: list[float], xs: list[float]) -> None:
+    n = min(len(ts), len(xs))
+    rec = _rec(ts[:n], xs[:n], [10.0] * n, screen=SCREEN)
+    before = rec.x.copy()
+    once = clean(rec)
+    twice = clean(once)
+    np.testing.assert_array_equal(rec.x, before)  # the input is not modified
+    np.testing.assert_array_equal(twice.t, once.t)
+    np.testing.assert_array_equal(twice.x, once.x)
+    assert twice.report.to_dict() == once.report.to_dict()
