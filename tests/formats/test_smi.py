@@ -212,7 +212,7 @@ def test_begaze_event_info_becomes_lowercase_movement(tmp_path: Path) -> None:
     first, page = read_smi(_write(tmp_path, header + body))
     assert list(first.extra["movement"]) == ["fixation", "saccade"]
     assert page.stimulus == "page.png"
-    assert list(page.extra["movement"]) == ["blink", "unknown"]
+    assert list(page.extra["movement"]) == ["blink", "unclassified"]
     assert list(page.valid) == [False, True]
 
 

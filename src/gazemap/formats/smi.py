@@ -164,7 +164,7 @@ def _movement(table: Table) -> npt.NDArray[np.object_] | None:
     (column,) = table.text.values()
     labels = [v.strip().lower() for v in column.values]
     # "-" is BeGaze's "no event"
-    labels = ["unknown" if v in ("", "-") else v for v in labels]
+    labels = ["unclassified" if v in ("", "-") else v for v in labels]
     return np.asarray(labels, dtype=object)[column.codes]
 
 
@@ -214,7 +214,7 @@ def read_smi(
     lost eye; ``x, y`` are the mean over counted eyes, NaN and ``valid=False`` when none.
     ``extra["pupil"]`` is the mean mapped pupil diameter (mm) of counted eyes;
     ``extra["movement"]`` is BeGaze's ``Event Info`` of the (first) chosen eye in
-    lowercase (``"fixation"``, ``"saccade"``, ``"blink"``, ``"unknown"`` for ``-``)
+    lowercase (``"fixation"``, ``"saccade"``, ``"blink"``, ``"unclassified"`` for ``-``)
     when the export has that column.
     """
     if eye not in ("average", "left", "right"):
