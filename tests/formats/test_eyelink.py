@@ -238,3 +238,10 @@ def test_rate_from_reccfg_without_a_samples_line(tmp_path: Path) -> None:
 def test_bad_regular_expression_is_named(real_data: Path) -> None:
     with pytest.raises(InvalidInputError, match="trial_start must be a regular expression"):
         read(real_data / MATRIX / "mono250.asc.gz", trial_start="TRIAL(")
+
+
+def test_href_samples_are_refused(tmp_path: Path) -> None:
+    body = "SAMPLES\tHREF\tLEFT\tRATE\t 500.00\n100\t  1.0\t  2.0\t 3.0\t...\n"
+    with pytest.raises(FormatError, match="expected GAZE samples") as info:
+        read(_asc(tmp_path, body))
+    assert info.value.line == 3

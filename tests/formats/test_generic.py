@@ -84,6 +84,12 @@ def test_gender_changing_within_a_recording_is_an_error_at_its_line(tmp_path: Pa
     assert info.value.column == "gender"
 
 
+def test_demographics_on_the_first_row_only_are_enough(tmp_path: Path) -> None:
+    text = "t,x,y,participant,gender,age\n0,1,1,p1,f,31\n4,1,1,p1,,\n8,1,1,p1,,\n"
+    [rec] = read(write(tmp_path, text))
+    assert rec.attributes == {"gender": "f", "age": 31}
+
+
 def test_non_numeric_age_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="age must be a number"):
         read(write(tmp_path, "t,x,y,age\n0,1,1,old\n"))

@@ -200,3 +200,12 @@ def test_rows_without_a_timestamp_are_counted(tmp_path: Path) -> None:
 def test_bad_decimal_option(real_data: Path) -> None:
     with pytest.raises(InvalidInputError, match="decimal must be"):
         read_tobii_prolab(real_data / PRO_LAB / NORMAL, decimal=";")
+
+
+def test_invalid_utf8_in_a_tobii_export_names_line_and_offset(tmp_path: Path) -> None:
+    header = "Recording timestamp [ms]\tSensor\tParticipant name\tGaze point X [DACS px]\tGaze point Y [DACS px]"
+    path = tmp_path / "export.tsv"
+    path.write_bytes((header + "\n0\tEye Tracker\tJos\xe9\t1\t2\n").encode("latin-1"))
+    with pytest.raises(FormatError, match="is not valid utf-8") as info:
+        read(path)
+    assert info.value.line == 2

@@ -225,8 +225,16 @@ class _Parser:
             self.start(lineno, tokens)
         elif kind == "END":
             self.in_block = False
-        elif kind in ("SAMPLES", "EVENTS") and (rate := _RATE.search(text)):
-            self.rate = float(rate[1])
+        elif kind in ("SAMPLES", "EVENTS"):
+            if kind == "SAMPLES" and "GAZE" not in tokens:
+                raise self.fail(
+                    lineno,
+                    2,
+                    "GAZE samples in screen px (convert the EDF with edf2asc -sg)",
+                    " ".join(tokens[1:3]),
+                )
+            if rate := _RATE.search(text):
+                self.rate = float(rate[1])
 
 
 def parse_asc(path: Path, *, eye: str, trial_start: str, stimulus_from: str | None) -> AscData:

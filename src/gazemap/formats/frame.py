@@ -5,7 +5,8 @@ order, plus a group number per row), then :func:`split_recordings` cuts it into
 recordings. Attribute columns follow one rule, the same for every reader:
 
 * ``device`` → :attr:`Recording.device`; ``gender`` and ``age`` (numeric) →
-  :attr:`Recording.attributes`; each must be constant within a recording;
+  :attr:`Recording.attributes`; each must have one value within a recording (blank
+  rows are ignored, since exports often fill them on the first row only);
 * any other column that is constant within a recording (ignoring nothing: a missing
   value counts as a value) → ``attributes[name]``, unless it is missing on every row;
 * otherwise → a per-sample array ``extra[name]`` (float64 when numeric, else object).
@@ -110,6 +111,13 @@ def _constant(arr: np.ndarray) -> tuple[bool, Any]:
     return bool((arr == first).all()), _plain(first)
 
 
+def _missing(arr: np.ndarray) -> npt.NDArray[np.bool_]:
+    if arr.dtype.kind == "f":
+        nan: npt.NDArray[np.bool_] = np.isnan(arr)
+        return nan
+    return np.fromiter((v is None for v in arr), dtype=np.bool_, count=arr.shape[0])
+
+
 def _first_change(arr: np.ndarray) -> int:
     same = (arr == arr[0]) | ((arr != arr) & (arr[0] != arr[0]))
     return int(np.argmin(same))
@@ -154,24 +162,26 @@ def split_recordings(
         fields = dict(common)
         for name, column in table.columns.items():
             values = column[idx]
+            if name in SPECIAL_ATTRIBUTES:
+                # demographics are often written on the first row only: blanks are ignored
+                rows = np.arange(n_rows)[idx]
+                given = ~_missing(values)
+                values, rows = values[given], rows[given]
             constant, value = _constant(values)
             if name in SPECIAL_ATTRIBUTES:
                 if not constant:
-                    row = int(np.arange(n_rows)[idx][_first_change(values)])
                     raise FormatError(
                         f"{name} must be the same on every row of a recording "
                         f"(participant {info.participant!r}, stimulus {info.stimulus!r}); "
                         f"it changes here",
                         path=path,
-                        line=table.row_line(row),
+                        line=table.row_line(int(rows[_first_change(values)])),
                         column=name,
                     )
                 if value is None:
                     continue
                 if name == "age":
-                    value = _age(
-                        value, path=path, line=table.row_line(int(np.arange(n_rows)[idx][0]))
-                    )
+                    value = _age(value, path=path, line=table.row_line(int(rows[0])))
                 if name == "device":
                     fields["device"] = str(value)
                 else:
