@@ -9,7 +9,16 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["Frame", "Layout", "frames", "layouts", "write_frame"]
+__all__ = [
+    "AscSamples",
+    "Frame",
+    "Layout",
+    "asc_samples",
+    "frames",
+    "layouts",
+    "write_asc",
+    "write_frame",
+]
 
 coordinate = st.floats(min_value=-5000, max_value=5000, allow_nan=False, allow_infinity=False)
 # prefixed so no label reads as a missing value ("nan", "null")
@@ -116,4 +125,58 @@ def write_frame(frame: Frame, layout: Layout, folder: Path) -> Path:
         path.write_text(json.dumps(rows), encoding="utf-8")
     else:
         path.write_text(json.dumps({name: columns[name] for name in names}), encoding="utf-8")
+    return path
+
+
+@dataclass
+class AscSamples:
+    """EyeLink samples of one recording block: per eye, ``None`` for a lost sample."""
+
+    t: list[int]
+    eyes: str  # "L", "R" or "LR"
+    left: list[tuple[float, float] | None]
+    right: list[tuple[float, float] | None]
+
+
+asc_coordinate = st.integers(min_value=-500_0, max_value=3000_0).map(lambda v: v / 10)
+
+
+@st.composite
+def asc_samples(draw: st.DrawFn, *, max_rows: int = 40) -> AscSamples:
+    """Samples at 1 kHz with one decimal, like edf2asc writes them; some eyes lost."""
+    n = draw(st.integers(min_value=1, max_value=max_rows))
+    start = draw(st.integers(min_value=0, max_value=10**8))
+    eyes = draw(st.sampled_from(["L", "R", "LR"]))
+    point = st.one_of(st.none(), st.tuples(asc_coordinate, asc_coordinate))
+    left = draw(st.lists(point, min_size=n, max_size=n)) if "L" in eyes else []
+    right = draw(st.lists(point, min_size=n, max_size=n)) if "R" in eyes else []
+    return AscSamples(list(range(start, start + n)), eyes, left, right)
+
+
+def write_asc(samples: AscSamples, folder: Path) -> Path:
+    """An ASC file with one START block holding ``samples``."""
+    names = {"L": "LEFT", "R": "RIGHT"}
+    eyes = "\t".join(names[e] for e in samples.eyes)
+
+    def cells(p: tuple[float, float] | None) -> list[str]:
+        return (
+            ["   .", "   .", "    0.0"] if p is None else [f"{p[0]:.1f}", f"{p[1]:.1f}", "1000.0"]
+        )
+
+    lines = [
+        "** CONVERTED FROM test.edf using edfapi",
+        "MSG\t1 DISPLAY_COORDS 0 0 1919 1079",
+        f"START\t{samples.t[0]} \t{eyes}\tSAMPLES\tEVENTS",
+        f"SAMPLES\tGAZE\t{eyes}\tRATE\t1000.00\tTRACKING\tCR\tFILTER\t2",
+    ]
+    for i, t in enumerate(samples.t):
+        row = [str(t)]
+        if "L" in samples.eyes:
+            row += cells(samples.left[i])
+        if "R" in samples.eyes:
+            row += cells(samples.right[i])
+        lines.append("\t".join(row) + "\t" + "." * (3 if len(samples.eyes) == 1 else 5))
+    lines.append(f"END\t{samples.t[-1] + 1} \tSAMPLES\tEVENTS\tRES\t 35.0\t 35.0")
+    path = folder / "samples.asc"
+    path.write_text("\r\n".join(lines) + "\r\n")
     return path

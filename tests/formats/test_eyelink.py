@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from gazemap.errors import FormatError, InvalidInputError
 from gazemap.formats import read
 from gazemap.formats.eyelink import label_movements, read_eyelink
+from tests.formats.strategies import AscSamples, asc_samples, write_asc
 
 MATRIX = "eyelinker-sr-asc-matrix"
 FIXTURES = "pymovements-eyelink-asc-fixtures"
@@ -245,3 +247,38 @@ def test_href_samples_are_refused(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="expected GAZE samples") as info:
         read(_asc(tmp_path, body))
     assert info.value.line == 3
+
+
+def _expected(samples: AscSamples, eye: str) -> tuple[list[float], list[float]]:
+    xs, ys = [], []
+    for i in range(len(samples.t)):
+        found = [
+            side[i]
+            for name, side in (("left", samples.left), ("right", samples.right))
+            if side and side[i] is not None and eye in ("average", name)
+        ]
+        xs.append(sum(p[0] for p in found) / len(found) if found else np.nan)
+        ys.append(sum(p[1] for p in found) / len(found) if found else np.nan)
+    return xs, ys
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(samples=asc_samples())
+def test_sample_lines_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, samples: AscSamples
+) -> None:
+    path = write_asc(samples, tmp_path_factory.mktemp("asc"))
+    eyes = ["average"] + [e for e, c in (("left", "L"), ("right", "R")) if c in samples.eyes]
+    for eye in eyes:
+        [rec] = read(path, eye=eye)
+        xs, ys = _expected(samples, eye)
+        assert rec.t0 == samples.t[0]
+        np.testing.assert_array_equal(rec.t, np.array(samples.t) - samples.t[0])
+        np.testing.assert_allclose(rec.x, xs, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(rec.y, ys, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(rec.valid, ~np.isnan(np.array(xs)))
+        assert rec.attributes["block"] == "0"
+        assert rec.screen is not None
+        assert rec.screen.width_px == 1920

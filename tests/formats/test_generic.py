@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gazemap.errors import FormatError, InvalidInputError
 from gazemap.formats import read
@@ -344,3 +345,33 @@ def test_header_only_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="no data rows") as info:
         read(write(tmp_path, "t,x,y\n"))
     assert info.value.line == 2
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.lists(
+        st.one_of(st.integers(-1000, 1000), st.sampled_from(["low", "high", "x y"])),
+        min_size=1,
+        max_size=12,
+    ),
+    constant=st.booleans(),
+)
+def test_attribute_rule_constant_or_per_sample(
+    tmp_path_factory: pytest.TempPathFactory, values: list[object], constant: bool
+) -> None:
+    if constant:
+        values = [values[0]] * len(values)
+    rows = [f"{i},1,2,{v}" for i, v in enumerate(values)]
+    path = tmp_path_factory.mktemp("attr") / "gaze.csv"
+    path.write_text("t,x,y,score\n" + "\n".join(rows) + "\n")
+    [rec] = read(path)
+    numeric = all(isinstance(v, int) for v in values)
+    if len(set(map(str, values))) == 1:
+        assert rec.attributes["score"] == values[0]
+        assert "score" not in rec.extra
+    else:
+        assert "score" not in rec.attributes
+        expected = [float(str(v)) if numeric else str(v) for v in values]
+        assert rec.extra["score"].tolist() == expected
