@@ -209,3 +209,25 @@ def test_invalid_utf8_in_a_tobii_export_names_line_and_offset(tmp_path: Path) ->
     with pytest.raises(FormatError, match="is not valid utf-8") as info:
         read(path)
     assert info.value.line == 2
+
+
+def test_several_participants_and_media_in_one_export(tmp_path: Path) -> None:
+    header = "Recording timestamp [ms]\tSensor\tParticipant name\tRecording name\tPresented Media name\tGaze point X [DACS px]\tGaze point Y [DACS px]"
+    rows = [
+        "0\tEye Tracker\tAnna\tRec1\ta.png\t1\t1",
+        "8\tEye Tracker\tAnna\tRec1\tb.png\t2\t2",
+        "0\tEye Tracker\tBen\tRec2\ta.png\t3\t3",
+        "16\tEye Tracker\tAnna\tRec1\ta.png\t4\t4",
+        "8\tMouse\tBen\tRec2\ta.png\t\t",
+    ]
+    path = tmp_path / "export.tsv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    recs = read(path)
+    assert [(r.participant, r.stimulus, r.attributes["recording"]) for r in recs] == [
+        ("Anna", "a.png", "Rec1"),
+        ("Anna", "b.png", "Rec1"),
+        ("Ben", "a.png", "Rec2"),
+    ]
+    np.testing.assert_array_equal(recs[0].x, [1, 4])
+    np.testing.assert_array_equal(recs[0].t, [0, 16])
+    assert recs[2].report.dropped == {"non_gaze_row": 1}

@@ -99,6 +99,16 @@ def read(path: str | Path, format: str = "auto", **options: Any) -> list[Recordi
     FormatError
         When the format cannot be detected or the file cannot be parsed (file, line,
         column and what was expected).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "gaze.csv"
+    ...     _ = path.write_text("t,x,y,participant\\n100,512,384,p1\\n104,515,380,p1\\n")
+    ...     [rec] = read(path)
+    >>> rec.kind, rec.participant, rec.t0, rec.t.tolist(), rec.x.tolist()
+    ('samples', 'p1', 100.0, [0.0, 4.0], [512.0, 515.0])
     """
     p = Path(path)
     if format == "auto":
