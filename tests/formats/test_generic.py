@@ -375,3 +375,9 @@ def test_attribute_rule_constant_or_per_sample(
         assert "score" not in rec.attributes
         expected = [float(str(v)) if numeric else str(v) for v in values]
         assert rec.extra["score"].tolist() == expected
+
+
+def test_nested_json_without_record_path_suggests_it(real_data: Path) -> None:
+    path = real_data / "seqit-atuav-bar-chart" / "fixation_datasets.json"
+    with pytest.raises(FormatError, match="pass record_path='fixpoints'"):
+        read(path)

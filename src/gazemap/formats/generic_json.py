@@ -158,7 +158,15 @@ def read_json_columns(path: Path, opts: GenericOptions) -> RawColumns:
     """
     table = _table(_load(path, opts.encoding), path, opts.record_path)
     names = list(table)
-    roles = resolve_columns(names, opts.columns, path=path, line=None)
+    nested = [k for k, v in table.items() if any(isinstance(item, list) for item in v[:10])]
+    try:
+        roles = resolve_columns(names, opts.columns, path=path, line=None)
+    except FormatError as exc:
+        if not nested:
+            raise
+        raise FormatError(
+            f"{exc.reason}; rows nested in a list? pass record_path={nested[0]!r}", path=str(path)
+        ) from None
     role_of = {column: role for role, column in roles.items()}
     n = len(table[roles["t"]])
     if n == 0:
