@@ -74,7 +74,7 @@ class HeatmapParams(BaseModel):
     )
     bandwidth_unit: BandwidthUnit = Field(
         default="px",
-        description="'px' (stimulus pixels) or 'deg' (degrees of visual angle, from the study's screen geometry).",
+        description="'px' (stimulus pixels) or 'deg' (degrees of visual angle, from the study's screen geometry); a rule is always in px.",
     )
     level: int | None = Field(
         default=None,
@@ -171,7 +171,8 @@ class HeatmapParams(BaseModel):
             "bandwidth": self.bandwidth
             if isinstance(self.bandwidth, str)
             else _number(self.bandwidth),
-            "bandwidth_unit": self.bandwidth_unit,
+            # a rule is computed from the points in px whatever the unit says
+            "bandwidth_unit": "px" if isinstance(self.bandwidth, str) else self.bandwidth_unit,
             "grid": [self.cols, self.rows]
             if self.cols is not None
             else {"level": self.effective_level},
@@ -180,7 +181,8 @@ class HeatmapParams(BaseModel):
             "weight": self.weight,
             "normalize": self.normalize,
             "window": [
-                None if self.t_from is None else _number(self.t_from),
+                # t counts from each recording's first sample, so starting at 0 cuts nothing
+                None if not self.t_from else _number(self.t_from),
                 None if self.t_to is None else _number(self.t_to),
             ],
         }
