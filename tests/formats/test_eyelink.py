@@ -282,3 +282,13 @@ def test_sample_lines_round_trip(
         assert rec.attributes["block"] == "0"
         assert rec.screen is not None
         assert rec.screen.width_px == 1920
+
+
+def test_truncated_gzip_names_the_line_reached(real_data: Path, tmp_path: Path) -> None:
+    data = (real_data / MATRIX / "monoRemote500.asc.gz").read_bytes()
+    path = tmp_path / "cut.asc.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(FormatError, match="truncated or corrupt") as info:
+        read(path)
+    assert info.value.line is not None
+    assert info.value.line > 1000

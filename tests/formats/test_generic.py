@@ -381,3 +381,12 @@ def test_nested_json_without_record_path_suggests_it(real_data: Path) -> None:
     path = real_data / "seqit-atuav-bar-chart" / "fixation_datasets.json"
     with pytest.raises(FormatError, match="pass record_path='fixpoints'"):
         read(path)
+
+
+def test_truncated_gzip_is_a_format_error(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{i % 1000}.5,{i % 700}\n" for i in range(200_000))
+    data = gzip.compress(("t,x,y\n" + rows).encode())
+    path = tmp_path / "gaze.csv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(FormatError, match="truncated or corrupt"):
+        read(path)

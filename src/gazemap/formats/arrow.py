@@ -189,6 +189,12 @@ def stream_csv(
             for name in texts:
                 out.texts[name].append(batch.column(name))
             out.rows += batch.num_rows
+    except OSError as exc:
+        # pyarrow's errors other than ArrowInvalid are OSErrors: a truncated gzip stream
+        raise FormatError(
+            f"cannot read past row {out.rows + 1}: {exc} (truncated or corrupt file?)",
+            path=str(path),
+        ) from exc
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise locate_csv_error(
             path,

@@ -247,7 +247,13 @@ def parse_asc(path: Path, *, eye: str, trial_start: str, stimulus_from: str | No
         ``eye`` the file did not record.
     """
     parser = _Parser(path, eye, trial_start, stimulus_from)
-    with open_binary(path) as f:
-        for lineno, raw in enumerate(f, 1):
-            parser.line(lineno, _decode(raw))
+    lineno = 0
+    try:
+        with open_binary(path) as f:
+            for lineno, raw in enumerate(f, 1):
+                parser.line(lineno, _decode(raw))
+    except (EOFError, OSError) as exc:
+        raise FormatError(
+            f"cannot read on: {exc} (truncated or corrupt .gz?)", path=str(path), line=lineno + 1
+        ) from exc
     return parser.data
