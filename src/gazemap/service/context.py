@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gazemap.cache import Cache, build_cache
 from gazemap.config import Settings
+from gazemap.jobs.base import JobRunner
 from gazemap.store.blobs import BlobStore, build_blob_store
 from gazemap.store.engine import engine_from_settings, make_session_factory
 
@@ -37,6 +38,9 @@ class ServiceContext:
         Image and gaze-array blob store (folder or S3).
     cache:
         Heat-map cache (memory, disk and, when configured, Redis tiers).
+    jobs:
+        The job runner, once :func:`gazemap.service.jobs.enable_jobs` attached one
+        (the API and ``gazemap worker`` do); ``None`` means jobs cannot be submitted.
     """
 
     settings: Settings
@@ -44,6 +48,7 @@ class ServiceContext:
     sessions: sessionmaker[Session]
     blobs: BlobStore
     cache: Cache
+    jobs: JobRunner | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:
@@ -69,7 +74,10 @@ class ServiceContext:
             yield session
 
     def close(self) -> None:
-        """Release the database connections and cache clients."""
+        """Stop the job runner (if any), release the database connections and cache clients."""
+        if self.jobs is not None:
+            self.jobs.shutdown()
+            self.jobs = None
         close = getattr(self.cache, "close", None)
         if callable(close):
             close()
