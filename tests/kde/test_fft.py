@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gazemap.kde import Grid, density
-from gazemap.kde.fft import plan
+from gazemap.kde import Grid, density, estimate_cost
+from gazemap.kde.fft import REFINED_CELL_LIMIT, plan
 from gazemap.kde.kernels import KERNELS
 from tests.kde.reference import CANONICAL, relative_l2
 
@@ -113,3 +113,14 @@ def test_fft_below_two_cells_still_close_thanks_to_refinement() -> None:
     points = _clustered(rng, grid, 100)
     exact, fft = _both(points, grid, 1.5, "gaussian")  # 0.75 cells
     assert relative_l2(fft, exact) < 1e-2
+
+
+def test_refinement_is_capped_and_auto_then_prefers_exact() -> None:
+    grid = Grid(width=4000, height=4000, cols=4000, rows=4000)
+    layout = plan(grid, KERNELS["gaussian"], (1.0, 1.0))
+    assert layout.x.refine * layout.y.refine * grid.n_cells <= REFINED_CELL_LIMIT
+    exact = estimate_cost(1000, grid, 1.0, method="exact")
+    fft = estimate_cost(1000, grid, 1.0, method="fft")
+    # the FFT would be cheaper but cannot be refined enough to be accurate at 1 cell
+    assert fft < exact
+    assert estimate_cost(1000, grid, 1.0, method="auto") == exact
