@@ -103,11 +103,13 @@ def validate_image(data: bytes, *, max_pixels: int) -> tuple[int, int, str]:
             probe.verify()
         with Image.open(io.BytesIO(data), formats=formats) as image:
             image.load()  # first frame; verify() does not decode JPEG or WebP data
-    except Image.DecompressionBombError as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # the warning arrives as an exception only where warnings are errors (tests)
         raise PayloadTooLargeError(f"image has too many pixels: {exc}") from exc
     except UnidentifiedImageError as exc:
         raise InvalidInputError(
-            f"image must be one of {', '.join(formats)}: {exc}", field="image"
+            f"image must be a {', '.join(formats[:-1])} or {formats[-1]} file; this is none of them",
+            field="image",
         ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         # Pillow reports truncated or corrupt data as OSError or SyntaxError
