@@ -19,6 +19,7 @@ from gazemap.errors import (
     InvalidGridError,
     NotFoundError,
     PermissionDeniedError,
+    StorageError,
 )
 from gazemap.formats import read
 from gazemap.gaze import Recording, default_geometry, detect_fixations, weights_for, window
@@ -29,6 +30,7 @@ from gazemap.service.context import ServiceContext
 from gazemap.service.heatmaps import build_heatmap, estimate_cost
 from gazemap.service.params import HeatmapParams, RenderOptions
 from gazemap.store.models import Membership, User
+from gazemap.store.models import Recording as RecordingRow
 from gazemap.store.slices import Slice
 from tests.service.fixtures import (
     add_participant,
@@ -498,3 +500,16 @@ def test_redis_cache_serves_another_process_the_same_map(
     np.testing.assert_array_equal(
         second.density, density(points, grid=level1(), bandwidth=30.0, weights=weights)
     )
+
+
+def test_a_missing_gaze_blob_is_a_storage_error(sqlite_ctx: ServiceContext) -> None:
+    ctx = sqlite_ctx
+    study = add_study(ctx)
+    stimulus = add_stimulus(ctx, study)
+    rec = fixations(np.random.default_rng(1), 10)
+    recording = add_recording(ctx, stimulus, add_participant(ctx, study), rec)
+    with ctx.session() as session:
+        key = session.get(RecordingRow, recording).gaze_key  # type: ignore[union-attr]
+    ctx.blobs.delete(key)
+    with pytest.raises(StorageError, match=f"gaze data of recording {recording} .* missing"):
+        build(ctx, stimulus, HeatmapParams())

@@ -144,6 +144,9 @@ def compute_density(
     tuple
         The density, its metadata (without cache outcomes) and the points used.
     """
+    # Rows are read in a later transaction than view.data_version. An upload or erasure
+    # committed in between makes this map newer than its key says, never older: later
+    # requests read the new data_version and use a new key.
     with ctx.session() as session:
         rows = load_rows(session, stimulus_id=view.id, slice=slice)
     gathered = gather(ctx.blobs, array_cache(ctx), rows, params=params)

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
+from gazemap.errors import NotFoundError, StorageError
 from gazemap.gaze import Recording, ScreenGeometry, detect_fixations, weights_for, window
 from gazemap.service.arrays import ArrayCache, recording_nbytes
 from gazemap.service.params import HeatmapParams
@@ -97,7 +98,14 @@ def load_rows(session: Session, *, stimulus_id: int, slice: Slice) -> list[Recor
 
 def _decoded(blobs: BlobStore, arrays: ArrayCache, row: RecordingRow) -> Recording:
     def load() -> tuple[Recording, int]:
-        rec = decode_recording(blobs.get(row.gaze_key))
+        try:
+            data = blobs.get(row.gaze_key)
+        except NotFoundError as exc:
+            # the row exists, so a missing blob is a broken store, not a bad request
+            raise StorageError(
+                f"gaze data of recording {row.id} ({row.gaze_key}) is missing from the blob store"
+            ) from exc
+        rec = decode_recording(data)
         return rec, recording_nbytes(rec)
 
     raw: Recording = arrays.get_or_load(("gaze", row.gaze_key), load)

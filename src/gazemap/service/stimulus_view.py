@@ -14,7 +14,7 @@ from typing import Any, Literal
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from gazemap.errors import StorageError
+from gazemap.errors import NotFoundError, StorageError
 from gazemap.gaze import ScreenGeometry, default_geometry
 from gazemap.kde import degrees_to_px
 from gazemap.service.arrays import ArrayCache
@@ -125,11 +125,16 @@ def stimulus_picture(blobs: BlobStore, arrays: ArrayCache, image_key: str) -> Im
     Raises
     ------
     StorageError
-        The blob is missing or is not an image.
+        The blob is missing or is not an image (the row exists, so the store is broken).
     """
 
     def load() -> tuple[Any, int]:
-        data = blobs.get(image_key)
+        try:
+            data = blobs.get(image_key)
+        except NotFoundError as exc:
+            raise StorageError(
+                f"stimulus image {image_key} is missing from the blob store"
+            ) from exc
         try:
             with Image.open(io.BytesIO(data)) as img:
                 img.load()
