@@ -18,6 +18,7 @@ from gazemap.errors import (
     GroupTooSmallError,
     InvalidGridError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     StorageError,
 )
@@ -349,6 +350,22 @@ def test_no_recordings_give_an_all_zero_map(ctx: ServiceContext) -> None:
     assert result.meta["points"] == result.meta["participants"] == 0
     assert result.meta["method"] is None
     assert result.png is not None
+
+
+def test_more_points_than_the_limit_are_refused(tmp_path: Path, sqlite_database: str) -> None:
+    settings = service_settings(tmp_path, sqlite_database, kde={"max_points": 50})
+    ctx = ServiceContext.from_settings(settings)
+    try:
+        study = add_study(ctx)
+        stimulus = add_stimulus(ctx, study)
+        for _ in range(2):
+            rec = fixations(np.random.default_rng(1), 30)
+            add_recording(ctx, stimulus, add_participant(ctx, study), rec)
+        with pytest.raises(PayloadTooLargeError, match=r"60 points, more than kde\.max_points=50"):
+            build(ctx, stimulus, HeatmapParams())
+        assert build(ctx, stimulus, HeatmapParams(t_to=2000)).meta["points"] <= 50
+    finally:
+        ctx.close()
 
 
 def test_grid_over_the_cell_limit_is_refused_before_any_work(

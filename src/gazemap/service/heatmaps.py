@@ -30,6 +30,7 @@ from gazemap.cache import (
     pack_entry,
     unpack_entry,
 )
+from gazemap.errors import PayloadTooLargeError
 from gazemap.gaze import ScreenGeometry
 from gazemap.kde import Grid, density, resolve_bandwidth
 from gazemap.kde import estimate_cost as kde_estimate_cost
@@ -150,6 +151,12 @@ def compute_density(
     with ctx.session() as session:
         rows = load_rows(session, stimulus_id=view.id, slice=slice)
     gathered = gather(ctx.blobs, array_cache(ctx), rows, params=params)
+    limit = ctx.settings.kde.max_points
+    if gathered.n_points > limit:
+        raise PayloadTooLargeError(
+            f"the selection has {gathered.n_points} points, more than kde.max_points={limit}; "
+            "narrow the slice or the time window, or use fixations"
+        )
     meta: dict[str, Any] = {
         "stimulus_id": view.id,
         "data_version": view.data_version,
@@ -308,6 +315,8 @@ def build_heatmap(
         From the policy, for a role or slice the caller is not allowed.
     InvalidGridError
         The grid has more cells than ``settings.kde.max_cells`` (checked before any work).
+    PayloadTooLargeError
+        The selection holds more points than ``settings.kde.max_points``.
     InvalidInputError
         Bad parameters (e.g. a bandwidth rule on points that all coincide).
     StorageError
