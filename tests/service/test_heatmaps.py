@@ -422,18 +422,18 @@ def test_concurrent_identical_misses_compute_once(
     populated: tuple[int, int, list[Recording]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from gazemap.service import heatmaps
+    from gazemap.service import density as core
 
     _, stimulus, _ = populated
     params = HeatmapParams(bandwidth=35)
     calls: list[int] = []
-    real = heatmaps.compute_density
+    real = core.compute_density
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(heatmaps, "compute_density", counted)
+    monkeypatch.setattr(core, "compute_density", counted)
     outcomes: list[str] = []
     barrier = threading.Barrier(4)
 

@@ -22,7 +22,7 @@ from gazemap.render import DIVERGING
 from gazemap.service.actor import Actor
 from gazemap.service.authorise import authorised_stimulus
 from gazemap.service.context import ServiceContext
-from gazemap.service.heatmaps import cached_density, etag_of, render_cached
+from gazemap.service.density import cached_density, etag_of, render_cached
 from gazemap.service.params import HeatmapParams, RenderOptions
 from gazemap.service.similarity import correlation, kl_divergence, similarity
 from gazemap.store.slices import Slice
