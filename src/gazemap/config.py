@@ -95,6 +95,26 @@ class SecuritySettings(BaseModel):
     cors_origins: list[str] = Field(
         default_factory=list, description="Allowed CORS origins; empty means closed."
     )
+    jwt_algorithm: Literal["HS256", "RS256"] = Field(
+        default="HS256",
+        description="HS256 signs with secret_key; RS256 with private_key_file, checked with public_key_file.",
+    )
+    private_key_file: Path | None = Field(
+        default=None, description="PEM RSA private key (RS256 only; signs tokens)."
+    )
+    public_key_file: Path | None = Field(
+        default=None, description="PEM RSA public key (RS256 only; verifies tokens)."
+    )
+    login_attempts_per_account: int = Field(
+        default=10, ge=1, description="Sign-in attempts per username per login window."
+    )
+    login_attempts_per_ip: int = Field(
+        default=50, ge=1, description="Sign-in attempts per client address per login window."
+    )
+    login_window_seconds: int = Field(default=300, gt=0, description="Sliding login window.")
+    hsts_seconds: int = Field(
+        default=31_536_000, ge=0, description="HSTS max-age on HTTPS answers; 0 sends none."
+    )
 
 
 class Settings(BaseSettings):
@@ -147,6 +167,13 @@ class Settings(BaseSettings):
                         f"GAZEMAP_SECURITY__{name.upper()} must be set to a random value of at least "
                         "32 characters in production"
                     )
+        if self.security.jwt_algorithm == "RS256" and not (
+            self.security.private_key_file and self.security.public_key_file
+        ):
+            raise ValueError(
+                "GAZEMAP_SECURITY__JWT_ALGORITHM=RS256 needs GAZEMAP_SECURITY__PRIVATE_KEY_FILE "
+                "and GAZEMAP_SECURITY__PUBLIC_KEY_FILE"
+            )
         return self
 
     @property
