@@ -1,0 +1,183 @@
+"""The application factory: :func:`create_app` builds one FastAPI app per call.
+
+Nothing is built at import. ``create_app(settings)`` makes the
+:class:`~gazemap.service.context.ServiceContext` (engine, blob store, caches) and the
+job runner when the app starts, and closes them when it stops; tests pass their own
+context with ``create_app(settings, context=ctx)`` (it is then theirs to close). For
+uvicorn: ``uvicorn --factory gazemap.api.app:create_app``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic.json_schema import models_json_schema
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import gazemap
+from gazemap.api.errors import install_error_handlers
+from gazemap.api.schemas import CompareJSON, HeatmapJSON, ProblemDetails
+from gazemap.api.uploads import FORM_OVERHEAD, BodyLimit
+from gazemap.config import Settings, get_settings
+from gazemap.service.context import ServiceContext
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("gazemap.api")
+
+DESCRIPTION = """\
+Attention heat maps from eye-tracking data, by kernel density estimation.
+
+Sign in with `POST /api/v1/auth/token` (form fields `username`, `password`) and send the
+access token as `Authorization: Bearer <token>`. Errors are RFC 9457 problem details
+(`application/problem+json`) whose `detail` says what to fix and whose `errors` name the
+parameter. Heat maps carry an `ETag`; send it back in `If-None-Match` for a 304.
+See docs/api.md for the whole guide.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Sign in, refresh tokens, who am I."},
+    {"name": "studies", "description": "Studies and their members."},
+    {"name": "stimuli", "description": "Stimulus images."},
+    {"name": "participants", "description": "Pseudonymous participants and erasure."},
+    {"name": "recordings", "description": "Gaze file uploads, listing and export."},
+    {"name": "heatmaps", "description": "Heat maps, comparisons and AOI metrics."},
+    {"name": "jobs", "description": "Background jobs and pre-rendering."},
+    {"name": "audit", "description": "Who did what (admins)."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+
+class RequestId:
+    """ASGI middleware: a request id in ``request.state.request_id`` and ``X-Request-ID``.
+
+    A well-formed incoming ``X-Request-ID`` (from a proxy) is kept; otherwise a new
+    random one is made.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        ok = 0 < len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given)
+        request_id = given if ok else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    from fastapi.openapi.utils import get_openapi
+
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=TAGS,
+    )
+    _, extra = models_json_schema(
+        [(m, "serialization") for m in (ProblemDetails, HeatmapJSON, CompareJSON)],
+        ref_template="#/components/schemas/{model}",
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in extra.get("$defs", {}).items():
+        components.setdefault(name, definition)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(
+    settings: Settings | None = None, *, context: ServiceContext | None = None
+) -> FastAPI:
+    """Build the gazemap API.
+
+    Parameters
+    ----------
+    settings:
+        Settings to build from; ``context.settings`` or :func:`get_settings` by default.
+    context:
+        A ready service context (tests). Without it the app builds one from
+        ``settings`` at startup and closes it at shutdown.
+
+    Returns
+    -------
+    FastAPI
+        Routes under ``/api/v1``, ``/healthz``, ``/readyz``, ``/openapi.json``, ``/docs``.
+    """
+    from gazemap.api.routes import (
+        audit,
+        auth,
+        health,
+        heatmaps,
+        jobs,
+        participants,
+        recordings,
+        stimuli,
+        studies,
+    )
+
+    resolved = settings or (context.settings if context is not None else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from gazemap.service.jobs import enable_jobs
+
+        owned = context is None
+        ctx = context if context is not None else ServiceContext.from_settings(resolved)
+        if ctx.jobs is None:
+            enable_jobs(ctx)
+        app.state.context = ctx
+        try:
+            yield
+        finally:
+            app.state.context = None
+            if owned:
+                ctx.close()
+
+    app = FastAPI(
+        title="gazemap",
+        version=gazemap.__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.state.settings = resolved
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=resolved.max_upload_bytes + FORM_OVERHEAD)
+    if resolved.security.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=resolved.security.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "X-Gazemap-Cache"],
+        )
+    app.add_middleware(RequestId)
+    for module in (auth, studies, stimuli, participants, recordings, heatmaps, jobs, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(health.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,140 @@
+"""JSON Web Tokens of the API: short-lived access tokens and rotating refresh tokens.
+
+Both are HS256 JWTs signed with ``settings.security.secret_key`` and carry ``sub``
+(the user id as text), ``typ`` (``access`` or ``refresh``), ``iat``, ``exp`` and
+``jti``; refresh tokens add ``fam`` (the login family, for reuse detection, see
+:mod:`gazemap.api.sessions`). Decoding pins the algorithm to HS256, so a token with
+``alg: none`` or signed with another algorithm or key is refused, and requires every
+one of those claims.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+
+from gazemap.config import Settings
+from gazemap.errors import AuthenticationError
+
+__all__ = ["ALGORITHM", "Claims", "TokenType", "decode_token", "encode_token"]
+
+ALGORITHM = "HS256"
+TokenType = Literal["access", "refresh"]
+_REQUIRED = ["exp", "iat", "sub", "typ", "jti"]
+#: Clock skew tolerated between API instances, in seconds.
+LEEWAY = 10
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The checked claims of a token."""
+
+    user_id: int
+    typ: TokenType
+    jti: str
+    family: str | None
+    expires_at: datetime
+
+
+def encode_token(
+    settings: Settings,
+    *,
+    user_id: int,
+    typ: TokenType,
+    family: str | None = None,
+    now: datetime | None = None,
+) -> tuple[str, Claims]:
+    """Sign a new token for ``user_id``.
+
+    Parameters
+    ----------
+    settings:
+        Supplies the secret and the lifetimes (``security.access_token_minutes``,
+        ``security.refresh_token_days``).
+    user_id:
+        The subject.
+    typ:
+        ``"access"`` or ``"refresh"``.
+    family:
+        Login family of a refresh token (a new one when ``None``).
+    now:
+        Issue time; the current time by default.
+
+    Returns
+    -------
+    tuple
+        The encoded token and its claims.
+    """
+    issued = now or datetime.now(UTC)
+    lifetime = (
+        timedelta(minutes=settings.security.access_token_minutes)
+        if typ == "access"
+        else timedelta(days=settings.security.refresh_token_days)
+    )
+    claims = Claims(
+        user_id=user_id,
+        typ=typ,
+        jti=secrets.token_urlsafe(24),
+        family=(family or secrets.token_urlsafe(24)) if typ == "refresh" else None,
+        expires_at=issued + lifetime,
+    )
+    payload: dict[str, Any] = {
+        "sub": str(user_id),
+        "typ": typ,
+        "jti": claims.jti,
+        "iat": int(issued.timestamp()),
+        "exp": int(claims.expires_at.timestamp()),
+    }
+    if claims.family is not None:
+        payload["fam"] = claims.family
+    token = jwt.encode(payload, settings.security.secret_key, algorithm=ALGORITHM)
+    return token, claims
+
+
+def decode_token(settings: Settings, token: str, *, typ: TokenType) -> Claims:
+    """Verify ``token`` and return its claims.
+
+    Raises
+    ------
+    AuthenticationError
+        For a malformed, badly signed, expired or wrong-type token; the message says
+        which, without echoing the token.
+    """
+    try:
+        payload = jwt.decode(
+            token,
+            settings.security.secret_key,
+            algorithms=[ALGORITHM],
+            options={"require": _REQUIRED},
+            leeway=LEEWAY,
+        )
+    except jwt.ExpiredSignatureError:
+        raise AuthenticationError(
+            f"the {typ} token has expired; "
+            + ("refresh it at /api/v1/auth/refresh" if typ == "access" else "sign in again")
+        ) from None
+    except jwt.InvalidTokenError:
+        raise AuthenticationError(f"the {typ} token is invalid; sign in again") from None
+    if payload.get("typ") != typ:
+        raise AuthenticationError(
+            f"expected an {typ} token, got a {payload.get('typ')!r} token"
+            if typ == "access"
+            else f"expected a {typ} token, got a {payload.get('typ')!r} token"
+        )
+    sub = payload.get("sub")
+    if not isinstance(sub, str) or not sub.isdigit():
+        raise AuthenticationError(f"the {typ} token is invalid; sign in again")
+    family = payload.get("fam")
+    if typ == "refresh" and not isinstance(family, str):
+        raise AuthenticationError("the refresh token is invalid; sign in again")
+    return Claims(
+        user_id=int(sub),
+        typ=typ,
+        jti=str(payload["jti"]),
+        family=family if isinstance(family, str) else None,
+        expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+    )

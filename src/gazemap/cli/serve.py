@@ -1,0 +1,58 @@
+"""``gazemap serve``: run the REST API (and the web UI's files) with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gazemap.cli.base import app, fail, load_settings, user_errors
+
+__all__ = ["serve"]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")
+    ] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each with its own job pool).")
+    ] = 1,
+    upgrade_db: Annotated[
+        bool, typer.Option("--upgrade-db", help="Run the database migrations before starting.")
+    ] = False,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(help="Trust X-Forwarded-* headers (behind nginx or another proxy)."),
+    ] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the API at http://HOST:PORT/api/v1 (OpenAPI docs at /docs) until stopped with Ctrl-C."""
+    import uvicorn
+
+    with user_errors():
+        settings = load_settings()  # refuse bad settings with one line, before binding
+        if upgrade_db:
+            from gazemap.store.migrate import upgrade
+
+            upgrade(settings.resolved_database_url)
+    if workers > 1 and settings.jobs.backend == "local":
+        typer.echo(
+            "note: with several workers and the local job backend, each worker runs its own "
+            "job pool; use GAZEMAP_JOBS__BACKEND=celery for a shared queue",
+            err=True,
+        )
+    try:
+        uvicorn.run(
+            "gazemap.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=proxy_headers,
+            log_level=log_level.lower(),
+        )
+    except OSError as exc:  # e.g. the port is taken
+        fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
