@@ -16,7 +16,7 @@ from gazemap.errors import (
     InvalidWeightsError,
     UnknownKernelError,
 )
-from gazemap.kde import Grid, density, estimate_cost
+from gazemap.kde import Grid, auto_method, density, estimate_cost
 
 GRID = Grid(width=40, height=30, cols=20, rows=15)
 PTS = np.array([[10.0, 10.0], [20.0, 15.0], [30.0, 20.0]])
@@ -134,6 +134,8 @@ def test_auto_picks_exact_for_few_points_and_fft_for_many() -> None:
     assert estimate_cost(10**6, big, 20.0, method="auto") == estimate_cost(
         10**6, big, 20.0, method="fft"
     )
+    assert auto_method(5, big, 20.0) == "exact"
+    assert auto_method(10**6, big, 20.0, kernel="biweight") == "fft"
     rng = np.random.default_rng(3)
     pts = rng.uniform(0, 600, (20_000, 2))
     auto = density(pts, grid=big, bandwidth=20.0, method="auto")
@@ -148,6 +150,8 @@ def test_estimate_cost_grows_with_work_and_validates() -> None:
     )
     with pytest.raises(InvalidInputError, match="resolve the rule 'scott'"):
         estimate_cost(10, g, "scott")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="resolve the rule 'silverman'"):
+        auto_method(10, g, "silverman")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="n_points must be an integer >= 0, got -1"):
         estimate_cost(-1, g, 3.0)
 

@@ -18,7 +18,7 @@ Examples
 """
 
 from gazemap.kde.bandwidth import RULES, BandwidthLike, degrees_to_px, resolve_bandwidth
-from gazemap.kde.estimate import density, estimate_cost
+from gazemap.kde.estimate import auto_method, density, estimate_cost
 from gazemap.kde.grid import DEFAULT_MAX_CELLS, Grid
 from gazemap.kde.inputs import METHODS
 from gazemap.kde.kernels import KERNELS, Kernel
@@ -31,6 +31,7 @@ __all__ = [
     "BandwidthLike",
     "Grid",
     "Kernel",
+    "auto_method",
     "degrees_to_px",
     "density",
     "estimate_cost",

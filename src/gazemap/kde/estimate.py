@@ -17,7 +17,7 @@ from gazemap.kde.grid import DEFAULT_MAX_CELLS, Grid
 from gazemap.kde.inputs import Method, check_method, check_points, check_weights, is_integer
 from gazemap.kde.kernels import Kernel, get_kernel
 
-__all__ = ["density", "estimate_cost"]
+__all__ = ["auto_method", "density", "estimate_cost"]
 
 # Work units are calibrated so that one unit is about one nanosecond on the reference
 # machine (2 cores, numpy 2.4, scipy 1.17, one FFT worker); bench/kde.py re-measures them.
@@ -83,6 +83,58 @@ def _pick(exact: float, fft: float, degraded: bool) -> Method:
     return "fft"
 
 
+def _numeric_for_cost(bandwidth: object) -> tuple[float, float]:
+    pair = numeric_bandwidth(bandwidth)
+    if pair is None:
+        raise InvalidInputError(
+            f"a bandwidth in px is needed here; resolve the rule {bandwidth!r} with "
+            "resolve_bandwidth first",
+            field="bandwidth",
+        )
+    return pair
+
+
+def _checked_cost_inputs(n_points: int, grid: object) -> Grid:
+    if not is_integer(n_points) or n_points < 0:
+        raise InvalidInputError(
+            f"n_points must be an integer >= 0, got {n_points!r}", field="n_points"
+        )
+    if not isinstance(grid, Grid):
+        raise InvalidGridError(
+            f"grid must be a gazemap.kde.Grid, got {type(grid).__name__}", field="grid"
+        )
+    return grid
+
+
+def auto_method(
+    n_points: int,
+    grid: Grid,
+    bandwidth: float | tuple[float, float],
+    *,
+    kernel: str = "gaussian",
+) -> Method:
+    """The method ``density(..., method="auto")`` runs for this problem.
+
+    Parameters
+    ----------
+    n_points, grid, bandwidth, kernel:
+        As for :func:`estimate_cost`.
+
+    Returns
+    -------
+    str
+        ``"exact"`` or ``"fft"``.
+
+    Examples
+    --------
+    >>> g = Grid(width=800, height=600, cols=200, rows=150)
+    >>> auto_method(3, g, 20.0), auto_method(10**6, g, 20.0)
+    ('exact', 'fft')
+    """
+    checked = _checked_cost_inputs(n_points, grid)
+    return _pick(*_costs(int(n_points), checked, get_kernel(kernel), _numeric_for_cost(bandwidth)))
+
+
 def estimate_cost(
     n_points: int,
     grid: Grid,
@@ -130,23 +182,10 @@ def estimate_cost(
     >>> estimate_cost(10, g, 20.0, method="exact") < estimate_cost(10**6, g, 20.0, method="exact")
     True
     """
-    if not is_integer(n_points) or n_points < 0:
-        raise InvalidInputError(
-            f"n_points must be an integer >= 0, got {n_points!r}", field="n_points"
-        )
+    checked_grid = _checked_cost_inputs(n_points, grid)
     checked = check_method(method)
-    pair = numeric_bandwidth(bandwidth)
-    if pair is None:
-        raise InvalidInputError(
-            f"estimate_cost needs a bandwidth in px; resolve the rule {bandwidth!r} with "
-            "resolve_bandwidth first",
-            field="bandwidth",
-        )
-    if not isinstance(grid, Grid):
-        raise InvalidGridError(
-            f"grid must be a gazemap.kde.Grid, got {type(grid).__name__}", field="grid"
-        )
-    exact, fft, degraded = _costs(int(n_points), grid, get_kernel(kernel), pair)
+    pair = _numeric_for_cost(bandwidth)
+    exact, fft, degraded = _costs(int(n_points), checked_grid, get_kernel(kernel), pair)
     if checked == "auto":
         checked = _pick(exact, fft, degraded)
     return exact if checked == "exact" else fft
