@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from gazemap.cache import make_key
+from gazemap.errors import InvalidInputError
 from gazemap.kde import KERNELS
 from gazemap.service.params import HeatmapParams, RenderOptions
 
@@ -125,3 +126,51 @@ def test_render_options_canonical_and_errors() -> None:
 def test_params_are_frozen() -> None:
     with pytest.raises(ValidationError):
         HeatmapParams().bandwidth = 3  # type: ignore[misc]
+
+
+@st.composite
+def heatmap_params(draw: st.DrawFn) -> HeatmapParams:
+    fields: dict[str, object] = {
+        "kernel": draw(st.sampled_from(sorted(KERNELS))),
+        "bandwidth": draw(st.one_of(st.sampled_from(["scott", "silverman"]), st.floats(0.5, 300))),
+        "bandwidth_unit": draw(st.sampled_from(["px", "deg"])),
+        "method": draw(st.sampled_from(["exact", "fft", "auto"])),
+        "points": draw(st.sampled_from(["samples", "fixations"])),
+        "detector": draw(st.sampled_from(["ivt", "idt"])),
+        "weight": draw(st.sampled_from(["count", "duration"])),
+        "normalize": draw(st.sampled_from(["pooled", "participant"])),
+    }
+    if draw(st.booleans()):
+        fields["cols"], fields["rows"] = draw(st.integers(1, 4000)), draw(st.integers(1, 4000))
+    else:
+        fields["level"] = draw(st.one_of(st.none(), st.integers(0, 8)))
+    t_from = draw(st.one_of(st.none(), st.floats(0, 5000)))
+    fields["t_from"] = t_from
+    fields["t_to"] = draw(st.one_of(st.none(), st.floats((t_from or 0) + 1, 20000)))
+    return HeatmapParams(**fields)  # type: ignore[arg-type]
+
+
+@given(heatmap_params())
+def test_from_canonical_reads_canonical_back(params: HeatmapParams) -> None:
+    canonical = params.canonical()
+    again = HeatmapParams.from_canonical(canonical)
+    assert again.canonical() == canonical
+    assert key(again) == key(params)
+
+
+def test_render_options_read_back_from_canonical() -> None:
+    options = RenderOptions(colormap="viridis", scale="p99", opacity=1, mode="fog")
+    assert RenderOptions(**options.canonical()) == options
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"grid": {"cols": 3}}, "grid must be"),
+        ({"grid": [1, 2, 3]}, "grid must be"),
+        ({"window": [1]}, r"window must be \[t_from, t_to\]"),
+    ],
+)
+def test_from_canonical_refuses_malformed_parts(data: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        HeatmapParams.from_canonical(data)

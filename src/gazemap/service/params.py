@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -189,6 +190,49 @@ class HeatmapParams(BaseModel):
         if self.points == "fixations":
             out["detector"] = self.detector
         return out
+
+    @classmethod
+    def from_canonical(cls, data: Mapping[str, Any]) -> HeatmapParams:
+        """Read back the output of :meth:`canonical` (e.g. from job parameters).
+
+        Parameters
+        ----------
+        data:
+            A mapping as produced by :meth:`canonical`.
+
+        Returns
+        -------
+        HeatmapParams
+            Whose :meth:`canonical` equals ``data``.
+
+        Raises
+        ------
+        InvalidInputError
+            For a malformed ``grid`` or ``window``, or unknown keys.
+
+        Examples
+        --------
+        >>> p = HeatmapParams(kernel="quartic", bandwidth=30, cols=20, rows=10, t_to=500)
+        >>> HeatmapParams.from_canonical(p.canonical()) == p
+        True
+        """
+        fields = dict(data)
+        grid = fields.pop("grid", {"level": None})
+        window = fields.pop("window", [None, None])
+        if isinstance(grid, Mapping) and set(grid) <= {"level"}:
+            fields["level"] = grid.get("level")
+        elif isinstance(grid, list | tuple) and len(grid) == 2:
+            fields["cols"], fields["rows"] = grid
+        else:
+            raise InvalidInputError(
+                f"grid must be {{'level': k}} or [cols, rows], got {grid!r}", field="grid"
+            )
+        if not isinstance(window, list | tuple) or len(window) != 2:
+            raise InvalidInputError(
+                f"window must be [t_from, t_to], got {window!r}", field="window"
+            )
+        fields["t_from"], fields["t_to"] = window
+        return cls(**fields)
 
 
 class RenderOptions(BaseModel):
