@@ -1,47 +1,31 @@
-"""The ``gazemap`` command line: one root Typer app that each part of gazemap adds to.
+"""Offline heat maps: ``gazemap heatmap`` (an overlay from gaze files, no server or
+database) and ``gazemap demo-heatmap`` (the bundled demo set's maps).
 
-Commands now: ``heatmap`` (an overlay from gaze files, no server) and ``demo-heatmap``
-(the bundled demo set's maps). Heavy modules (numpy, the readers, the estimator, Pillow)
-are imported inside the commands, so ``gazemap --help`` stays instant.
-
-Every error a user can fix (a bad file, a bad option value) is printed as one line,
-``error: <what was wrong>``, on stderr, and the process exits with status 2.
+Heavy modules (numpy, the readers, the estimator, Pillow) are imported inside the
+commands, so ``gazemap --help`` stays instant.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gazemap.errors import GazemapError, InvalidInputError
+from gazemap.cli.base import app, progress_bar, user_errors
+from gazemap.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
-    from rich.progress import Progress
 
-__all__ = ["USAGE_ERROR", "HeatmapOptions", "HeatmapResult", "app", "main", "run_heatmap"]
+__all__ = ["HeatmapOptions", "HeatmapResult", "run_heatmap"]
 
 #: Above this many input bytes (about a million CSV rows), or with several files, show progress.
 PROGRESS_BYTES = 32 * 2**20
-
-#: Exit status for input the user can fix (click uses the same for usage errors).
-USAGE_ERROR = 2
-
-app = typer.Typer(
-    name="gazemap",
-    help="Attention heat maps from eye-tracking data, by kernel density estimation.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
 
 class Weight(StrEnum):
@@ -56,24 +40,6 @@ class RenderMode(StrEnum):
 
     HEAT = "heat"
     FOG = "fog"
-
-
-def fail(message: str) -> NoReturn:
-    """Print ``error: message`` on stderr and exit with :data:`USAGE_ERROR`."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(USAGE_ERROR)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn gazemap's named errors and file-system errors into a one-line message, exit 2."""
-    try:
-        yield
-    except GazemapError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        fail(f"{exc.strerror or exc}{where}")
 
 
 @app.command()
@@ -308,7 +274,7 @@ def run_heatmap(
     if progress is None:
         progress = len(inputs) > 1 or sum(_size_of(p) for p in inputs) > PROGRESS_BYTES
 
-    with _progress(enabled=progress) as bar:
+    with progress_bar(enabled=progress) as bar:
         task = bar.add_task("starting", total=len(inputs) + 2)
         chunks: list[npt.NDArray[np.float64]] = []
         weights: list[npt.NDArray[np.float64]] = []
@@ -410,39 +376,6 @@ def _size_of(path: Path) -> int:
         return 0  # the reader reports the missing file with a proper message
 
 
-def _progress(*, enabled: bool) -> Progress:
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not enabled,
-    )
-
-
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``gazemap`` script.
-
-    Runs :data:`app`; usage errors (an unknown option, a value of the wrong type) are
-    printed as one ``error:`` line like every other user error, with exit status 2.
-    """
-    args = list(sys.argv[1:] if argv is None else argv)
-    command = typer.main.get_command(app)
-    try:
-        status = command.main(args=args or ["--help"], prog_name="gazemap", standalone_mode=False)
-    except typer.TyperException as exc:  # usage errors: unknown option, unparsable value
-        typer.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(1)
-    sys.exit(status if isinstance(status, int) else 0)
