@@ -229,9 +229,9 @@ def prepared(
         x = rec.x[m] if copied else rec.x
         y = rec.y[m] if copied else rec.y
         w = weights_for(rec, weight=params.weight)
-        # x and y are views of the cached recording unless rows were masked out
-        nbytes = int(w.nbytes) + (int(x.nbytes + y.nbytes) if copied else 0)
-        return (x, y, w), nbytes
+        # x and y may be views of the cached recording, but they keep its columns alive
+        # after that entry is evicted: charge them always, so the bound holds
+        return (x, y, w), int(w.nbytes + x.nbytes + y.nbytes)
 
     value: Prepared = arrays.get_or_load(key, load)
     return value
