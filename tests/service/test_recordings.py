@@ -23,6 +23,7 @@ from tests.service.gazefiles import PEOPLE, fixation_csv
 TOBII = "tobii-prolab-dataexport-ivt/I-VT-normal Data export_short.tsv"
 EYELINK = "eyelinker-sr-asc-matrix/mono250.asc.gz"
 GAZEPOINT = "gazepoint-consent-form-reading/result/c0_User 5_fixations.csv"
+STUDIO = "tobii-studio-webpage-export/tobiiData.tsv"
 
 
 def new_stimulus(
@@ -285,3 +286,20 @@ def test_list_get_delete_export(
             select(func.count()).select_from(Participant).where(Participant.study_id == study.id)
         )
     assert participants == 3  # deleting a recording keeps the person
+
+
+def test_tobii_studio_web_page_follows_the_media_position(
+    ctx: ServiceContext, researcher: Actor, study: StudyOut, real_data: Path
+) -> None:
+    url = "http://www.drewmstiles.com/ (CRC)"
+    page = new_stimulus(ctx, researcher, study, url, 1864, 2400)
+    result = recordings.ingest_recordings(
+        ctx, actor=researcher, stimulus_id=page.id, path=real_data / STUDIO
+    )
+    by_source = {r.cleaning_report["rows_in"]: r for r in result.recordings}
+    web = max(by_source.values(), key=lambda r: r.sample_count)
+    assert not any("differs" in n for n in web.cleaning_report["notes"])
+    arrays = recordings.export_recording(ctx, actor=researcher, recording_id=web.id)
+    assert arrays["x"].min() >= 0
+    assert arrays["x"].max() < 1864
+    assert arrays["y"].min() >= 0

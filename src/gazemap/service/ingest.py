@@ -23,6 +23,7 @@ A failure anywhere leaves no row behind; blobs written in step 5 are then orphan
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,8 +80,12 @@ class _Prepared:
     started_at: datetime | None
 
 
+_IMAGE_SUFFIX = re.compile(r"\.(png|jpe?g|gif|bmp|webp|tiff?)$")
+
+
 def _norm(name: str) -> str:
-    return Path(name.strip()).stem.casefold() if "." in name else name.strip().casefold()
+    """Stimulus name for matching: no case, no surrounding space, no image suffix."""
+    return _IMAGE_SUFFIX.sub("", name.strip().casefold())
 
 
 def _json_value(value: Any) -> Any:

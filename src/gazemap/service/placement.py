@@ -10,7 +10,6 @@ and the stimulus differ in size a note in the cleaning report says so.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Literal
 
@@ -27,17 +26,6 @@ PlacementSpec = (
     | None
 )
 _MEDIA_KEYS = ("media_x", "media_y", "media_width", "media_height")
-
-
-def _has_media(recording: Recording) -> bool:
-    for key in _MEDIA_KEYS:
-        value = recording.attributes.get(key)
-        try:
-            if not math.isfinite(float(value)):  # type: ignore[arg-type]  # checked here
-                return False
-        except (TypeError, ValueError):
-            return False
-    return True
 
 
 def _screen_size(screen: ScreenGeometry | None, name: str) -> tuple[int, int]:
@@ -90,7 +78,7 @@ def resolve_placement(
     >>> rec = Recording("samples", [0.0], [1.0], [1.0], [True])
     >>> resolve_placement({"offset_x": 10, "offset_y": 0}, rec, width=800, height=600,
     ...                   screen=None)
-    StimulusPlacement(offset_x=10.0, offset_y=0.0, scale=1.0, width=800.0, height=600.0)
+    StimulusPlacement(offset_x=10.0, offset_y=0.0, scale=1.0, width=800.0, height=600.0...)
     """
     if isinstance(spec, StimulusPlacement):
         return spec
@@ -109,11 +97,14 @@ def resolve_placement(
             ) from exc
         return StimulusPlacement(values[0], values[1], values[2], float(width), float(height))
     if spec is None or spec == "auto":
-        return (
-            resolve_placement("media", recording, width=width, height=height, screen=screen)
-            if _has_media(recording)
-            else None
-        )
+        if not any(k in recording.attributes or k in recording.extra for k in _MEDIA_KEYS):
+            return None
+        try:
+            return StimulusPlacement.from_media(
+                recording, stimulus_width=float(width), stimulus_height=float(height)
+            )
+        except InvalidInputError:
+            return None  # incomplete media columns: keep coordinates, as without them
     if spec == "identity":
         return None
     if spec == "media":
