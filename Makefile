@@ -7,9 +7,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test install lint typecheck pytest bench clean
 
-## run: the service with the bundled demo data on the embedded defaults (SQLite, ./var)
+## run: the service with the bundled demo data on the embedded defaults (SQLite, ./var):
+## migrations, an admin login (printed), the demo study, then the server on http://127.0.0.1:8000
 run: $(STAMP)
-	$(BIN)/gazemap demo-heatmap
+	$(BIN)/gazemap demo && $(BIN)/gazemap serve --host 127.0.0.1 --port 8000
 
 ## test: lint, type-check and the whole test suite
 test: $(STAMP) lint typecheck pytest
