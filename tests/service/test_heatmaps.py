@@ -451,6 +451,30 @@ def test_concurrent_identical_misses_compute_once(
     assert set(outcomes) - {"miss"} <= {"hit-memory", "shared"}
 
 
+class NoReads:
+    """A blob store that fails the test on any use."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the blob store was used ({name})")
+
+
+def test_other_slices_and_bandwidths_reuse_the_decoded_arrays(
+    ctx: ServiceContext, populated: tuple[int, int, list[Recording]]
+) -> None:
+    _, stimulus, recs = populated
+    build(ctx, stimulus, HeatmapParams(bandwidth=30))
+    blobs, ctx.blobs = ctx.blobs, NoReads()  # type: ignore[assignment]
+    try:
+        narrower = build(ctx, stimulus, HeatmapParams(bandwidth=50), slice=Slice(gender=["m"]))
+    finally:
+        ctx.blobs = blobs
+    assert narrower.cache == "miss"
+    points, weights = pooled([recs[1]])
+    np.testing.assert_array_equal(
+        narrower.density, density(points, grid=level1(), bandwidth=50.0, weights=weights)
+    )
+
+
 def test_estimate_cost_reads_no_blob_and_grows_with_points(
     ctx: ServiceContext, populated: tuple[int, int, list[Recording]]
 ) -> None:
@@ -464,10 +488,6 @@ def test_estimate_cost_reads_no_blob_and_grows_with_points(
     for _ in range(3):
         big = samples(np.random.default_rng(2), 20_000)
         add_recording(ctx, stimulus, add_participant(ctx, study), big)
-
-    class NoReads:
-        def __getattr__(self, name: str) -> object:
-            raise AssertionError(f"estimate_cost touched the blob store ({name})")
 
     blobs, ctx.blobs = ctx.blobs, NoReads()  # type: ignore[assignment]
     try:
