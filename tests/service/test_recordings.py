@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from gazemap.demo import demo_stimuli
-from gazemap.errors import FormatError, InvalidInputError, NotFoundError, PermissionDeniedError
+from gazemap.errors import (
+    FormatError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+)
 from gazemap.service import recordings
 from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
@@ -303,3 +309,16 @@ def test_tobii_studio_web_page_follows_the_media_position(
     assert arrays["x"].min() >= 0
     assert arrays["x"].max() < 1864
     assert arrays["y"].min() >= 0
+
+
+def test_file_size_limit(
+    ctx: ServiceContext,
+    researcher: Actor,
+    stimulus: StimulusOut,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = fixation_csv(tmp_path / "f.csv", PEOPLE)
+    monkeypatch.setattr(ctx.settings, "max_upload_bytes", path.stat().st_size - 1)
+    with pytest.raises(PayloadTooLargeError, match="upload limit"):
+        recordings.ingest_recordings(ctx, actor=researcher, stimulus_id=stimulus.id, path=path)

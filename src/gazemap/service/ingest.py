@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from gazemap.errors import InvalidInputError, NotFoundError
+from gazemap.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from gazemap.gaze import CleaningReport, Recording, ScreenGeometry, clean
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
@@ -311,6 +311,8 @@ def ingest_recordings(
         row dropped by cleaning.
     NotFoundError, PermissionDeniedError
         See :func:`gazemap.service.policy.require_stimulus`.
+    PayloadTooLargeError
+        The file is larger than ``settings.max_upload_bytes``.
     StorageError
         The blob store failed; nothing was stored.
     """
@@ -327,6 +329,11 @@ def ingest_recordings(
     checked_age = _age(age, strict=True) if age is not None else None
     with ctx.session() as session:
         target = _target(session, actor, stimulus_id)
+    size = Path(path).stat().st_size if Path(path).is_file() else 0
+    if size > ctx.settings.max_upload_bytes:
+        raise PayloadTooLargeError(
+            f"file is {size} bytes, more than the upload limit of {ctx.settings.max_upload_bytes}"
+        )
     recordings, notes = _select(read(Path(path), format, **(options or {})), target, other_stimuli)
     prepared = [
         _prepare(

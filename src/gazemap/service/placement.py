@@ -11,6 +11,7 @@ and the stimulus differ in size a note in the cleaning report says so.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Literal
 
 from gazemap.errors import InvalidInputError
@@ -149,8 +150,10 @@ def place(
         and screen.width_px
         and (screen.width_px, screen.height_px) != (width, height)
     ):
-        recording.report.notes.append(
+        note = (
             f"screen {screen.width_px}x{screen.height_px} differs from the stimulus "
             f"{width}x{height} and no placement was given: coordinates kept as they are"
         )
+        report = replace(recording.report, notes=[*recording.report.notes, note])
+        return replace(recording, report=report)
     return recording
