@@ -124,3 +124,12 @@ def test_refinement_is_capped_and_auto_then_prefers_exact() -> None:
     # the FFT would be cheaper but cannot be refined enough to be accurate at 1 cell
     assert fft < exact
     assert estimate_cost(1000, grid, 1.0, method="auto") == exact
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_uniform_fft_within_five_percent_for_fifty_spread_points(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    grid = Grid(width=240, height=180, cols=60, rows=45)
+    points = rng.uniform([20, 20], [220, 160], (50, 2))
+    exact, fft = _both(points, grid, 16.0, "uniform")  # four cells
+    assert relative_l2(fft, exact) < 5e-2

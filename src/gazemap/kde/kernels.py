@@ -50,7 +50,7 @@ class Kernel:
     refine_below:
         Bandwidth, in lattice steps, below which the FFT estimator bins on a finer lattice
         to keep its error against the exact sum under 1 % even for a single point (for
-        ``uniform``, under 5 % for samples of a few hundred points); measured, see
+        ``uniform``, under 5 % for samples of about 50 points or more); measured, see
         docs/kde.md.
     smooth:
         Whether the kernel is continuous (all but ``uniform``).
@@ -141,7 +141,7 @@ _CANONICAL = (
     Kernel("biweight", _BIWEIGHT_A, _biweight, refine_below=5.0),
     Kernel("triweight", _TRIWEIGHT_A, _triweight, refine_below=5.0),
     Kernel("triangular", _TRIANGULAR_A, _triangular, refine_below=7.0),
-    Kernel("uniform", 2.0, _uniform, refine_below=8.0, smooth=False),
+    Kernel("uniform", 2.0, _uniform, refine_below=16.0, smooth=False),
 )
 _ALIASES = {"quartic": "biweight", "tophat": "uniform"}
 
