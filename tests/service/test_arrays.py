@@ -11,7 +11,7 @@ import pytest
 
 from gazemap.errors import InvalidInputError, StorageError
 from gazemap.gaze import Recording
-from gazemap.service.arrays import ArrayCache, array_cache, recording_nbytes
+from gazemap.service.arrays import ArrayCache, recording_nbytes
 from gazemap.service.context import ServiceContext
 from tests.service.fixtures import service_settings
 
@@ -108,9 +108,9 @@ def test_each_context_has_one_cache_sized_by_settings(tmp_path: Path, sqlite_dat
     first = ServiceContext.from_settings(settings)
     second = ServiceContext.from_settings(settings)
     try:
-        assert array_cache(first) is array_cache(first)
-        assert array_cache(first) is not array_cache(second)
-        assert array_cache(first).max_bytes == 12345
+        assert first.arrays is first.arrays
+        assert first.arrays is not second.arrays
+        assert first.arrays.max_bytes == 12345
     finally:
         first.close()
         second.close()

@@ -26,7 +26,6 @@ from gazemap.formats import read
 from gazemap.gaze import Recording, default_geometry, detect_fixations, weights_for, window
 from gazemap.kde import Grid, degrees_to_px, density
 from gazemap.service.actor import SYSTEM, Actor
-from gazemap.service.arrays import array_cache
 from gazemap.service.context import ServiceContext
 from gazemap.service.heatmaps import build_heatmap, estimate_cost
 from gazemap.service.params import HeatmapParams, RenderOptions
@@ -286,7 +285,7 @@ def test_sample_recordings_detect_fixations_once(ctx: ServiceContext) -> None:
     np.testing.assert_array_equal(
         result.density, density(points, grid=level1(), bandwidth=30.0, weights=weights)
     )
-    arrays = array_cache(ctx)
+    arrays = ctx.arrays
     assert sum(1 for key in arrays._entries if key[0] == "fixations") == 2
     raw = build(ctx, stimulus, HeatmapParams(bandwidth=30, points="samples"))
     assert raw.meta["points"] == 5000

@@ -25,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gazemap.service.actor import Actor
 from gazemap.service.aoi_geometry import AOI, contains, validate_aois
-from gazemap.service.arrays import array_cache
 from gazemap.service.authorise import authorised_stimulus
 from gazemap.service.context import ServiceContext
 from gazemap.service.params import HeatmapParams
@@ -149,7 +148,7 @@ def aoi_metrics(
     with ctx.session() as session:
         rows = load_rows(session, stimulus_id=view.id, slice=slice)
     people: dict[int, list[_Tally]] = {}
-    arrays = array_cache(ctx)
+    arrays = ctx.arrays
     for row in rows:
         tallies = people.setdefault(row.participant_id, [_Tally() for _ in aois])
         rec = recording_for(ctx.blobs, arrays, row, params=fixation_params)

@@ -7,7 +7,7 @@ recently used first out, bounded by their size in bytes
 what was derived from it), so an entry can never go stale: new data has new keys.
 
 One cache belongs to one :class:`~gazemap.service.context.ServiceContext`
-(:func:`array_cache`); it is shared by the threads of that process.
+(``ctx.arrays``); it is shared by the threads of that process.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ import numpy as np
 from gazemap.errors import InvalidInputError
 from gazemap.gaze import Recording
 
-__all__ = ["ArrayCache", "array_cache", "recording_nbytes"]
+__all__ = ["ArrayCache", "recording_nbytes"]
 
 T = TypeVar("T")
-_ATTRIBUTE = "_gazemap_array_cache"
-_attach_lock = threading.Lock()
 
 
 def recording_nbytes(recording: Recording) -> int:
@@ -159,29 +157,3 @@ class ArrayCache:
         with self._lock:
             self._entries.clear()
             self._nbytes = 0
-
-
-def array_cache(ctx: Any) -> ArrayCache:
-    """The array cache of a service context, created on first use.
-
-    Parameters
-    ----------
-    ctx:
-        A :class:`~gazemap.service.context.ServiceContext` (anything with ``settings``
-        and an instance ``__dict__``).
-
-    Returns
-    -------
-    ArrayCache
-        Sized by ``ctx.settings.cache.array_cache_bytes``; the same object on every call
-        with the same context.
-    """
-    found: ArrayCache | None = ctx.__dict__.get(_ATTRIBUTE)
-    if found is not None:
-        return found
-    with _attach_lock:
-        found = ctx.__dict__.get(_ATTRIBUTE)
-        if found is None:
-            found = ArrayCache(int(ctx.settings.cache.array_cache_bytes))
-            ctx.__dict__[_ATTRIBUTE] = found
-        return found

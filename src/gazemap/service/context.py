@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gazemap.cache import Cache, build_cache
 from gazemap.config import Settings
 from gazemap.jobs.base import JobRunner
+from gazemap.service.arrays import ArrayCache
 from gazemap.store.blobs import BlobStore, build_blob_store
 from gazemap.store.engine import engine_from_settings, make_session_factory
 
@@ -38,6 +39,9 @@ class ServiceContext:
         Image and gaze-array blob store (folder or S3).
     cache:
         Heat-map cache (memory, disk and, when configured, Redis tiers).
+    arrays:
+        Decoded gaze arrays and stimulus images, bounded by
+        ``settings.cache.array_cache_bytes``; built from the settings.
     jobs:
         The job runner, once :func:`gazemap.service.jobs.enable_jobs` attached one
         (the API and ``gazemap worker`` do); ``None`` means jobs cannot be submitted.
@@ -49,6 +53,10 @@ class ServiceContext:
     blobs: BlobStore
     cache: Cache
     jobs: JobRunner | None = None
+    arrays: ArrayCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.arrays = ArrayCache(self.settings.cache.array_cache_bytes)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:

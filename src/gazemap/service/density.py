@@ -28,7 +28,6 @@ from gazemap.gaze import ScreenGeometry
 from gazemap.kde import Grid, density, resolve_bandwidth
 from gazemap.kde import estimate_cost as kde_estimate_cost
 from gazemap.render import encode_png, render_overlay
-from gazemap.service.arrays import array_cache
 from gazemap.service.context import ServiceContext
 from gazemap.service.params import HeatmapParams, RenderOptions
 from gazemap.service.points import GazePoints, gather, load_rows
@@ -110,7 +109,7 @@ def compute_density(
     # requests read the new data_version and use a new key.
     with ctx.session() as session:
         rows = load_rows(session, stimulus_id=view.id, slice=slice)
-    gathered = gather(ctx.blobs, array_cache(ctx), rows, params=params)
+    gathered = gather(ctx.blobs, ctx.arrays, rows, params=params)
     limit = ctx.settings.kde.max_points
     if gathered.n_points > limit:
         raise PayloadTooLargeError(
@@ -210,7 +209,7 @@ def render_cached(
     def compute() -> bytes:
         image = None
         if render.overlay and view.image_key is not None:
-            image = stimulus_picture(ctx.blobs, array_cache(ctx), view.image_key)
+            image = stimulus_picture(ctx.blobs, ctx.arrays, view.image_key)
         overlay = render_overlay(
             d,
             image=image,
