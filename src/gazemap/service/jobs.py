@@ -28,7 +28,8 @@ from gazemap.jobs import FanOut, JobRunner, ProgressFn, build_job_runner, new_jo
 from gazemap.jobs.celery_runner import DEFAULT_QUEUE
 from gazemap.service.actor import SYSTEM, Actor
 from gazemap.service.context import ServiceContext
-from gazemap.service.heatmaps import build_heatmap, heatmap_grid
+from gazemap.service.density import heatmap_grid
+from gazemap.service.heatmaps import build_heatmap
 from gazemap.service.params import HeatmapParams, RenderOptions
 from gazemap.service.policy import (
     check_group_size,
