@@ -56,6 +56,11 @@ class CacheSettings(BaseModel):
     redis_ttl_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="Expiry of entries in Redis."
     )
+    redis_prefix: str = Field(
+        default="gazemap:cache:",
+        min_length=1,
+        description="Prefix of every Redis cache key. Give each deployment sharing one Redis its own.",
+    )
     array_cache_bytes: int = Field(
         default=512 * 2**20, ge=0, description="In-process cache of decoded gaze arrays, in bytes."
     )

@@ -53,5 +53,21 @@ def test_redis_url_adds_a_redis_tier_with_the_configured_ttl(
     redis_tier = cache.layers[-1]
     assert isinstance(redis_tier, RedisCache)
     assert redis_tier.ttl_ms == 90_000
+    assert redis_tier.prefix == "gazemap:cache:"
     assert redis_tier.client.ping()
     cache.close()
+
+
+@pytest.mark.redis
+def test_redis_prefix_setting_namespaces_the_redis_tier(
+    gazemap_home: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    monkeypatch.setenv("GAZEMAP_REDIS_URL", redis_url)
+    monkeypatch.setenv("GAZEMAP_CACHE__REDIS_PREFIX", "lab-a:")
+    cache = build_cache(Settings())
+    try:
+        redis_tier = cache.layers[-1]
+        assert isinstance(redis_tier, RedisCache)
+        assert redis_tier.prefix == "lab-a:"
+    finally:
+        cache.close()

@@ -20,7 +20,8 @@ def build_cache(settings: Settings) -> TieredCache:
     settings:
         ``cache.memory_bytes`` (0 leaves memory out), ``cache.disk_bytes`` and
         the folder ``resolved_cache_path`` (0 bytes leaves disk out),
-        ``redis_url`` (unset leaves Redis out) and ``cache.redis_ttl_seconds``.
+        ``redis_url`` (unset leaves Redis out), ``cache.redis_ttl_seconds`` and
+        ``cache.redis_prefix`` (keys of deployments sharing one Redis never meet).
 
     Returns
     -------
@@ -43,5 +44,11 @@ def build_cache(settings: Settings) -> TieredCache:
     if settings.cache.disk_bytes > 0:
         tiers.append(DiskCache(settings.resolved_cache_path, settings.cache.disk_bytes))
     if settings.redis_url:
-        tiers.append(RedisCache(settings.redis_url, ttl_seconds=settings.cache.redis_ttl_seconds))
+        tiers.append(
+            RedisCache(
+                settings.redis_url,
+                ttl_seconds=settings.cache.redis_ttl_seconds,
+                prefix=settings.cache.redis_prefix,
+            )
+        )
     return TieredCache(tiers)
