@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import gazemap
 from gazemap.api.errors import install_error_handlers
 from gazemap.api.schemas import CompareJSON, HeatmapJSON, ProblemDetails
-from gazemap.api.uploads import FORM_OVERHEAD, BodyLimit
+from gazemap.api.security import install_security
+from gazemap.api.uploads import BodyLimit
 from gazemap.config import Settings, get_settings
 from gazemap.service.context import ServiceContext
 
@@ -153,6 +154,7 @@ def create_app(
             app.state.context = None
             if owned:
                 ctx.close()
+            app.state.rate_limiter.close()
 
     app = FastAPI(
         title="gazemap",
@@ -164,20 +166,15 @@ def create_app(
     app.state.context = context
     app.state.settings = resolved
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, limit=resolved.max_upload_bytes + FORM_OVERHEAD)
-    if resolved.security.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=resolved.security.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "X-Gazemap-Cache"],
-        )
+    app.add_middleware(BodyLimit, limit=resolved.max_upload_bytes)
+    # security headers, CORS (closed unless configured) and the sign-in rate limiter
+    install_security(app, resolved)
     app.add_middleware(RequestId)
     for module in (auth, studies, stimuli, participants, recordings, heatmaps, jobs, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    from gazemap.web import mount_web
+
+    mount_web(app)  # the web UI at / and /static, after the API routes
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -24,7 +24,7 @@ from gazemap.service.accounts import authenticate, get_actor
 from gazemap.service.context import ServiceContext
 from gazemap.store.models import RefreshToken
 
-__all__ = ["refresh_session", "sign_in"]
+__all__ = ["refresh_session", "sign_in", "sign_out"]
 
 
 def _pair(ctx: ServiceContext, user_id: int, family: str | None) -> TokenPair:
@@ -100,3 +100,26 @@ def refresh_session(ctx: ServiceContext, *, refresh_token: str) -> TokenPair:
             .values(replaced_by=new_claims.jti)
         )
     return pair
+
+
+def sign_out(ctx: ServiceContext, *, refresh_token: str) -> None:
+    """End a session: revoke every refresh token of the presented token's family.
+
+    Access tokens already issued stay valid until they expire
+    (``security.access_token_minutes``, 15 by default): they are not looked up.
+
+    Raises
+    ------
+    AuthenticationError
+        For a malformed, badly signed, expired or unknown refresh token.
+    """
+    claims = decode_token(ctx.settings, refresh_token, typ="refresh")
+    with ctx.session() as session:
+        row = session.get(RefreshToken, claims.jti)
+        if row is None or row.user_id != claims.user_id:
+            raise AuthenticationError("the refresh token is unknown; sign in again")
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )

@@ -1,18 +1,24 @@
 """JSON Web Tokens of the API: short-lived access tokens and rotating refresh tokens.
 
-Both are HS256 JWTs signed with ``settings.security.secret_key`` and carry ``sub``
+Both are JWTs signed with ``settings.security.secret_key`` (HS256, the default) or with
+the RSA key pair of ``security.private_key_file``/``public_key_file`` (RS256, when
+``security.jwt_algorithm`` says so; several instances then need only the public key to
+verify, and a leaked verifier cannot mint tokens). They carry ``sub``
 (the user id as text), ``typ`` (``access`` or ``refresh``), ``iat``, ``exp`` and
 ``jti``; refresh tokens add ``fam`` (the login family, for reuse detection, see
-:mod:`gazemap.api.sessions`). Decoding pins the algorithm to HS256, so a token with
-``alg: none`` or signed with another algorithm or key is refused, and requires every
-one of those claims.
+:mod:`gazemap.api.sessions`). Decoding pins the algorithm to the configured one, so a
+token with ``alg: none``, signed with another algorithm (an HS256 token "signed" with
+the RSA public key included) or with another key is refused, and requires every one
+of those claims.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import jwt
@@ -22,6 +28,7 @@ from gazemap.errors import AuthenticationError
 
 __all__ = ["ALGORITHM", "Claims", "TokenType", "decode_token", "encode_token"]
 
+#: The default algorithm (``settings.security.jwt_algorithm``).
 ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
 _REQUIRED = ["exp", "iat", "sub", "typ", "jti"]
@@ -38,6 +45,35 @@ class Claims:
     jti: str
     family: str | None
     expires_at: datetime
+
+
+@functools.lru_cache(maxsize=8)
+def _pem(path: str, mtime_ns: int) -> str:
+    # keyed by modification time, so a rotated key file is read again
+    return Path(path).read_text(encoding="ascii")
+
+
+def _key_file(path: Path | None, name: str) -> str:
+    if path is None:
+        raise AuthenticationError(f"RS256 tokens need security.{name}; the server is misconfigured")
+    try:
+        return _pem(str(path), path.stat().st_mtime_ns)
+    except OSError as exc:
+        raise AuthenticationError(
+            f"security.{name} {path} cannot be read; the server is misconfigured"
+        ) from exc
+
+
+def _keys(settings: Settings) -> tuple[str, str, str]:
+    """``(algorithm, signing key, verification key)`` of ``settings``."""
+    security = settings.security
+    if security.jwt_algorithm == "RS256":
+        return (
+            "RS256",
+            _key_file(security.private_key_file, "private_key_file"),
+            _key_file(security.public_key_file, "public_key_file"),
+        )
+    return ALGORITHM, security.secret_key, security.secret_key
 
 
 def encode_token(
@@ -91,7 +127,8 @@ def encode_token(
     }
     if claims.family is not None:
         payload["fam"] = claims.family
-    token = jwt.encode(payload, settings.security.secret_key, algorithm=ALGORITHM)
+    algorithm, signing_key, _ = _keys(settings)
+    token = jwt.encode(payload, signing_key, algorithm=algorithm)
     return token, claims
 
 
@@ -104,11 +141,12 @@ def decode_token(settings: Settings, token: str, *, typ: TokenType) -> Claims:
         For a malformed, badly signed, expired or wrong-type token; the message says
         which, without echoing the token.
     """
+    algorithm, _, verification_key = _keys(settings)
     try:
         payload = jwt.decode(
             token,
-            settings.security.secret_key,
-            algorithms=[ALGORITHM],
+            verification_key,
+            algorithms=[algorithm],
             options={"require": _REQUIRED},
             leeway=LEEWAY,
         )

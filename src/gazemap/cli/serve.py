@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,10 +29,22 @@ def serve(
         typer.Option(help="Trust X-Forwarded-* headers (behind nginx or another proxy)."),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(help="PEM certificate (chain): serve HTTPS directly. Needs --ssl-keyfile."),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="PEM private key of --ssl-certfile.")
+    ] = None,
 ) -> None:
-    """Serve the API at http://HOST:PORT/api/v1 (OpenAPI docs at /docs) until stopped with Ctrl-C."""
+    """Serve the API at http(s)://HOST:PORT/api/v1 (OpenAPI docs at /docs) until stopped with Ctrl-C."""
     import uvicorn
 
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        fail("--ssl-certfile and --ssl-keyfile go together: give both, or neither")
+    for option, path in (("--ssl-certfile", ssl_certfile), ("--ssl-keyfile", ssl_keyfile)):
+        if path is not None and not path.is_file():
+            fail(f"{option} {path} is not a readable file")
     with user_errors():
         settings = load_settings()  # refuse bad settings with one line, before binding
         if upgrade_db:
@@ -53,6 +66,8 @@ def serve(
             workers=workers,
             proxy_headers=proxy_headers,
             log_level=log_level.lower(),
+            ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+            ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         )
     except OSError as exc:  # e.g. the port is taken
         fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
