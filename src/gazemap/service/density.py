@@ -25,8 +25,7 @@ from gazemap.cache import (
 )
 from gazemap.errors import PayloadTooLargeError
 from gazemap.gaze import ScreenGeometry
-from gazemap.kde import Grid, density, resolve_bandwidth
-from gazemap.kde import estimate_cost as kde_estimate_cost
+from gazemap.kde import Grid, auto_method, density, resolve_bandwidth
 from gazemap.render import encode_png, render_overlay
 from gazemap.service.context import ServiceContext
 from gazemap.service.params import HeatmapParams, RenderOptions
@@ -70,9 +69,7 @@ def heatmap_grid(view: StimulusView, params: HeatmapParams, *, max_cells: int) -
 def _method_used(n: int, grid: Grid, bw: tuple[float, float], params: HeatmapParams) -> str:
     if params.method != "auto":
         return params.method
-    auto = kde_estimate_cost(n, grid, bw, kernel=params.kernel, method="auto")
-    exact = kde_estimate_cost(n, grid, bw, kernel=params.kernel, method="exact")
-    return "exact" if auto == exact else "fft"
+    return auto_method(n, grid, bw, kernel=params.kernel)
 
 
 def numeric_bandwidth(
