@@ -261,14 +261,23 @@ def submit_heatmap_job(
         heatmap_grid(
             StimulusView.of(session, stimulus), params, max_cells=ctx.settings.kde.max_cells
         )
-        job = Job(
-            id=new_job_id(),
-            kind="heatmap",
-            status="queued",
-            params=_heatmap_job_params(actor, stimulus_id, params, slice, render),
-            owner_id=actor.user_id,
-            study_id=stimulus.study_id,
-        )
+        study_id = stimulus.study_id
+    job = Job(
+        id=new_job_id(),
+        kind="heatmap",
+        status="queued",
+        params=_heatmap_job_params(actor, stimulus_id, params, slice, render),
+        owner_id=actor.user_id,
+        study_id=study_id,
+    )
+    return _queue(ctx, runner, job)
+
+
+def _queue(ctx: ServiceContext, runner: JobRunner, job: Job) -> JobOut:
+    # The checks ran in their own read-only transaction: on SQLite, a transaction that
+    # reads and then writes fails at once ("database is locked") when another process
+    # wrote in between, so the insert gets a transaction of its own.
+    with ctx.session() as session:
         session.add(job)
         session.flush()
         out = _out(job)
@@ -339,24 +348,20 @@ def prerender_study(
         )
     with ctx.session() as session:
         require_study(session, actor, study_id, need="researcher")
-        job = Job(
-            id=new_job_id(),
-            kind="prerender_study",
-            status="queued",
-            params={
-                "owner_id": actor.user_id,
-                "study_id": study_id,
-                "param_sets": [p.canonical() for p in param_sets],
-                "render": None if render is None else render.canonical(),
-            },
-            owner_id=actor.user_id,
-            study_id=study_id,
-        )
-        session.add(job)
-        session.flush()
-        out = _out(job)
-    runner.submit(out.id)
-    return out
+    job = Job(
+        id=new_job_id(),
+        kind="prerender_study",
+        status="queued",
+        params={
+            "owner_id": actor.user_id,
+            "study_id": study_id,
+            "param_sets": [p.canonical() for p in param_sets],
+            "render": None if render is None else render.canonical(),
+        },
+        owner_id=actor.user_id,
+        study_id=study_id,
+    )
+    return _queue(ctx, runner, job)
 
 
 def get_job(ctx: ServiceContext, *, actor: Actor, job_id: str) -> JobOut:
