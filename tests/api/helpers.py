@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from gazemap.api.tokens import encode_token
 from gazemap.service.context import ServiceContext
 from gazemap.store.models import User
 from tests.service.people import PASSWORD
@@ -28,14 +29,21 @@ class Account:
 def make_account(
     ctx: ServiceContext, client: TestClient, role: str, password_hash: str, *, name: str = ""
 ) -> Account:
-    """Insert a user with ``role`` (a cheap argon2 hash of :data:`PASSWORD`) and sign in."""
+    """Insert a user with ``role`` (a cheap argon2 hash of :data:`PASSWORD`) and a token.
+
+    The access token is minted directly (:func:`gazemap.api.tokens.encode_token`): the
+    sign-in route itself is tested in ``test_auth``, and a real sign-in rehashes the
+    password with production argon2 costs, which would dominate the suite's time.
+    """
     username = f"{name or role}-{secrets.token_hex(4)}"
     with ctx.session() as session:
         user = User(username=username, password_hash=password_hash, role=role)
         session.add(user)
         session.flush()
         user_id = user.id
-    return Account(user_id, username, role, sign_in(client, username))
+    token, _ = encode_token(ctx.settings, user_id=user_id, typ="access")
+    del client  # kept in the signature: accounts belong to the app under test
+    return Account(user_id, username, role, {"Authorization": f"Bearer {token}"})
 
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:

@@ -76,14 +76,15 @@ def spooled_upload(upload: UploadFile, *, limit: int) -> Iterator[Path]:
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for a request declaring a body larger than ``limit`` bytes.
+    """ASGI middleware: 413 for a request declaring a body larger than the upload limit.
 
     Parameters
     ----------
     app:
         The wrapped application.
     limit:
-        Largest accepted ``Content-Length``.
+        The upload limit in bytes; a ``Content-Length`` above ``limit`` plus
+        :data:`FORM_OVERHEAD` (multipart framing, small fields) is refused.
     """
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
@@ -93,7 +94,7 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.limit:
+            if length is not None and length.isdigit() and int(length) > self.limit + FORM_OVERHEAD:
                 await _too_large(scope, send, int(length), self.limit)
                 return
         await self.app(scope, receive, send)
@@ -105,8 +106,9 @@ async def _too_large(scope: Scope, send: Send, length: int, limit: int) -> None:
             "type": "https://github.com/gazemap/gazemap/blob/main/docs/api.md#payload-too-large",
             "title": "Payload too large",
             "status": 413,
-            "detail": f"the request body has {length} bytes, more than the limit of {limit} "
-            "bytes (GAZEMAP_MAX_UPLOAD_BYTES); split the file or ask an admin to raise the limit",
+            "detail": f"the request body has {length} bytes, more than the upload limit of "
+            f"{limit} bytes (GAZEMAP_MAX_UPLOAD_BYTES); split the file or ask an admin to raise "
+            "the limit",
             "instance": scope.get("path", ""),
         }
     ).encode()
