@@ -131,7 +131,8 @@ def _register_task(app: Celery, queue: str, context_factory: Callable[[], JobCon
             contexts[pid] = context_factory()
         return contexts[pid]
 
-    @app.task(name=TASK_NAME, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
+    # shared=False: a shared task would be added to every app built later in this process
+    @app.task(name=TASK_NAME, bind=True, max_retries=MAX_RETRIES, shared=False)  # type: ignore[untyped-decorator]
     def run(self: Any, job_id: str) -> str:
         retries = int(self.request.retries or 0)
         try:
