@@ -1,47 +1,25 @@
-"""Who may see and do what: the one place for gazemap's access rules.
+"""Roles and visibility: who may see which study, stimulus, participant or recording.
 
-Roles rank ``viewer < researcher < admin``. A global admin (and the built-in
-:data:`~gazemap.service.actor.SYSTEM` actor) has the ``admin`` role in every study;
-everyone else has the role of their membership, or none.
-
-Rule for objects the caller may not see: :class:`~gazemap.errors.NotFoundError` with
-exactly the message a missing id gets ("study 7 not found"), so ids cannot be probed.
-Only when the caller can see the object but their role is too low do they get
-:class:`~gazemap.errors.PermissionDeniedError`.
-
-Privacy rules for heat maps live here too: viewers may not slice by who people are
-(:func:`check_slice_allowed`), and nobody but an admin sees a map of fewer people
-than the study's minimum group size (:func:`check_group_size`).
+Part of :mod:`gazemap.service.policy` (import from there).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gazemap.errors import (
-    GroupTooSmallError,
-    InvalidInputError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from gazemap.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from gazemap.service.actor import Actor
 from gazemap.store.models import Membership, Participant, Recording, Stimulus, Study
-from gazemap.store.queries import count_participants
-from gazemap.store.slices import Slice
-
-if TYPE_CHECKING:
-    from gazemap.config import Settings
 
 __all__ = [
+    "EXPORT_ROLES",
     "Need",
     "Role",
-    "check_group_size",
-    "check_slice_allowed",
-    "min_group_size",
     "require_admin",
+    "require_export",
     "require_participant",
     "require_recording",
     "require_stimulus",
@@ -52,6 +30,8 @@ __all__ = [
 Role = Literal["admin", "researcher", "viewer"]
 Need = Literal["viewer", "researcher", "admin"]
 _RANK: dict[str, int] = {"viewer": 0, "researcher": 1, "admin": 2}
+#: Study roles that may download raw gaze data (:func:`require_export`).
+EXPORT_ROLES: frozenset[str] = frozenset({"researcher", "admin"})
 
 
 def study_role(session: Session, actor: Actor, study_id: int) -> Role | None:
@@ -205,102 +185,26 @@ def require_recording(
     return recording
 
 
-def check_slice_allowed(session: Session, actor: Actor, study: Study, slice: Slice) -> None:
-    """Refuse demographic filters to viewers.
+def require_export(session: Session, actor: Actor, recording_id: int) -> Recording:
+    """The recording ``recording_id`` if ``actor`` may download its raw gaze data.
 
-    Viewers see aggregate attention only; selecting people by gender, age, attributes
-    or id could single someone out, so only researchers and admins may.
-
-    Parameters
-    ----------
-    session:
-        Open session.
-    actor:
-        The caller (already known to see ``study``).
-    study:
-        The study the slice applies to.
-    slice:
-        The requested filters.
+    Export is a permission of its own, held by the roles in :data:`EXPORT_ROLES`
+    (researchers of the study and admins); callers audit every attempt.
 
     Raises
     ------
-    PermissionDeniedError
-        Naming the first demographic filter, when the caller is a viewer of the study.
     NotFoundError
-        When the caller has no role in the study at all.
+        When the recording does not exist or its study is invisible to the caller.
+    PermissionDeniedError
+        When the caller's role in the study does not include export.
     """
-    role = study_role(session, actor, study.id)
-    if role is None:
-        raise NotFoundError(f"study {study.id} not found")
-    filters = slice.demographic_filters
-    if role == "viewer" and filters:
+    recording = session.get(Recording, recording_id)
+    role = study_role(session, actor, recording.study_id) if recording is not None else None
+    if recording is None or role is None:
+        raise NotFoundError(f"recording {recording_id} not found")
+    if role not in EXPORT_ROLES:
         raise PermissionDeniedError(
-            f"viewers may not filter by {filters[0]} (demographic filters: {', '.join(filters)}); "
-            "ask a researcher of the study"
+            f"exporting raw gaze data needs one of the roles {sorted(EXPORT_ROLES)} in study "
+            f"{recording.study_id}; you have {role}"
         )
-
-
-def min_group_size(study: Study, settings: Settings | None = None) -> int:
-    """The minimum distinct participants a non-admin's slice of ``study`` must cover.
-
-    ``study.min_group_size`` when set, else ``settings.security.min_group_size``
-    (the process settings when ``settings`` is ``None``).
-    """
-    if study.min_group_size is not None:
-        return int(study.min_group_size)
-    if settings is None:
-        from gazemap.config import get_settings
-
-        settings = get_settings()
-    return int(settings.security.min_group_size)
-
-
-def check_group_size(
-    session: Session,
-    actor: Actor,
-    study: Study,
-    *,
-    stimulus_id: int,
-    slice: Slice,
-    settings: Settings | None = None,
-) -> int:
-    """Refuse a heat map of fewer people than the study's minimum group size.
-
-    Admins are exempt. The message does not say how many participants the slice
-    covers, only that it is below the minimum, so repeated queries cannot count people.
-
-    Parameters
-    ----------
-    session:
-        Open session.
-    actor:
-        The caller.
-    study:
-        The stimulus's study.
-    stimulus_id:
-        Stimulus the slice applies to.
-    slice:
-        The requested filters.
-    settings:
-        Source of the default minimum (``ctx.settings``); the process settings if ``None``.
-
-    Returns
-    -------
-    int
-        The number of distinct participants the slice covers.
-
-    Raises
-    ------
-    GroupTooSmallError
-        When a non-admin's slice covers fewer participants than the minimum.
-    """
-    count = count_participants(session, stimulus_id=stimulus_id, slice=slice)
-    if actor.is_admin:
-        return count
-    minimum = min_group_size(study, settings)
-    if count < minimum:
-        raise GroupTooSmallError(
-            f"this selection covers fewer than {minimum} participants, the minimum group size "
-            f"of study {study.id}; widen the filters"
-        )
-    return count
+    return recording

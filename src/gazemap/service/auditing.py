@@ -1,0 +1,171 @@
+"""Audit decorators for service functions: refusals always, and every use of aggregate reads.
+
+Changes (upload, deletion, permission change, export) write their ``"ok"`` entry inside
+their own transaction (:func:`gazemap.service.audit.record_audit`), so the entry exists
+exactly when the change committed. What such a function cannot record itself is a
+refusal, since its transaction rolls back: :func:`audit_refusals` catches
+:class:`~gazemap.errors.PermissionDeniedError`, :class:`~gazemap.errors.GroupTooSmallError`
+and :class:`~gazemap.errors.NotFoundError` (an invisible id is refused as missing),
+writes an entry with outcome ``"denied"`` in a transaction of its own, and re-raises.
+
+Reads that change nothing but must still be accounted for (heat maps, comparisons,
+AOI metrics) use :func:`audited`, which also writes the ``"ok"`` entry after success.
+
+Parameters are taken only from the keyword arguments named in ``keep``; objects with a
+``canonical()`` method (params, slices, render options) are stored in that form, lists
+by their length. Nothing else is recorded, so raw participant ids (``participant=`` of
+an upload), passwords and file contents never reach the log.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import select
+
+from gazemap.errors import GroupTooSmallError, NotFoundError, PermissionDeniedError
+from gazemap.service.actor import Actor
+from gazemap.service.context import ServiceContext
+from gazemap.store.models import Participant, Recording, Stimulus
+
+__all__ = ["REFUSALS", "audit_refusals", "audited"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: The errors that count as a refusal (outcome ``"denied"``).
+REFUSALS: tuple[type[Exception], ...] = (PermissionDeniedError, GroupTooSmallError, NotFoundError)
+
+_STUDY_OF: dict[str, Any] = {
+    "stimulus_id": (Stimulus.study_id, Stimulus.id),
+    "recording_id": (Recording.study_id, Recording.id),
+    "participant_id": (Participant.study_id, Participant.id),
+}
+
+
+def _jsonable(value: Any) -> Any:
+    canonical = getattr(value, "canonical", None)
+    if callable(canonical):
+        return canonical()
+    if isinstance(value, list | tuple):
+        return len(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return type(value).__name__
+
+
+def _request_id() -> str | None:
+    # the API's request id, when structlog's context carries one (see gazemap.obs)
+    try:
+        import structlog
+    except ImportError:  # pragma: no cover - structlog is a dependency
+        return None
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    return str(value) if value is not None else None
+
+
+def _record(
+    ctx: ServiceContext,
+    actor: Actor,
+    action: str,
+    kwargs: dict[str, Any],
+    *,
+    target: str | None,
+    keep: tuple[str, ...],
+    outcome: str,
+    reason: str | None = None,
+) -> None:
+    from gazemap.service.audit import record_audit
+
+    parameters = {name: _jsonable(kwargs[name]) for name in keep if name in kwargs}
+    if reason is not None:
+        parameters["refused"] = reason
+    with ctx.session() as session:
+        study_id = kwargs.get("study_id")
+        for name, (column, key) in _STUDY_OF.items():
+            if study_id is None and isinstance(kwargs.get(name), int):
+                study_id = session.scalar(select(column).where(key == kwargs[name]))
+        record_audit(
+            session,
+            actor=actor,
+            action=action,
+            study_id=study_id if isinstance(study_id, int) else None,
+            target=target.format(**kwargs) if target else None,
+            parameters=parameters,
+            outcome=outcome,
+            request_id=_request_id(),
+        )
+
+
+def _decorate(
+    action: str, target: str | None, keep: tuple[str, ...], *, record_ok: bool
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = args[0] if args else kwargs.get("ctx")
+            actor = kwargs.get("actor")
+            if not isinstance(ctx, ServiceContext) or not isinstance(actor, Actor):
+                return function(*args, **kwargs)
+            try:
+                result = function(*args, **kwargs)
+            except REFUSALS as exc:
+                _record(
+                    ctx,
+                    actor,
+                    action,
+                    dict(kwargs),
+                    target=target,
+                    keep=keep,
+                    outcome="denied",
+                    reason=type(exc).__name__,
+                )
+                raise
+            if record_ok:
+                _record(ctx, actor, action, dict(kwargs), target=target, keep=keep, outcome="ok")
+            return result
+
+        return wrapper
+
+    return decorate
+
+
+def audit_refusals(
+    action: str, *, target: str | None = None, keep: tuple[str, ...] = ()
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: write a ``"denied"`` audit entry when the service function is refused.
+
+    Parameters
+    ----------
+    action:
+        The action the function records on success (``"recording.delete"``).
+    target:
+        ``str.format`` template over the keyword arguments (``"recording:{recording_id}"``).
+    keep:
+        Keyword arguments to store as parameters (see the module docstring).
+
+    Returns
+    -------
+    callable
+        The decorator. The function must take ``ctx`` first and ``actor=`` by keyword.
+
+    Notes
+    -----
+    The study of the entry comes from ``study_id=``, or is looked up from
+    ``stimulus_id=``, ``recording_id=`` or ``participant_id=``.
+    """
+    return _decorate(action, target, keep, record_ok=False)
+
+
+def audited(
+    action: str, *, target: str | None = None, keep: tuple[str, ...] = ()
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: audit every call, ``"ok"`` after success and ``"denied"`` on refusal.
+
+    For reads that do not audit themselves (heat maps, comparisons, AOI metrics).
+    Parameters as for :func:`audit_refusals`. The ``"ok"`` entry is written after the
+    function returns; if it cannot be written the call fails (no unaudited answers).
+    """
+    return _decorate(action, target, keep, record_ok=True)
