@@ -10,14 +10,12 @@ uvicorn: ``uvicorn --factory gazemap.api.app:create_app``.
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import gazemap
 from gazemap.api.errors import install_error_handlers
@@ -25,6 +23,8 @@ from gazemap.api.schemas import CompareJSON, HeatmapJSON, ProblemDetails
 from gazemap.api.security import install_security
 from gazemap.api.uploads import BodyLimit
 from gazemap.config import Settings, get_settings
+from gazemap.errors import AuthenticationError
+from gazemap.obs import build_metrics, instrument_app
 from gazemap.service.context import ServiceContext
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -55,35 +55,6 @@ TAGS = [
 ]
 
 
-class RequestId:
-    """ASGI middleware: a request id in ``request.state.request_id`` and ``X-Request-ID``.
-
-    A well-formed incoming ``X-Request-ID`` (from a proxy) is kept; otherwise a new
-    random one is made.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        ok = 0 < len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given)
-        request_id = given if ok else secrets.token_hex(8)
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers") or [])
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
 def _openapi(app: FastAPI) -> dict[str, Any]:
     from fastapi.openapi.utils import get_openapi
 
@@ -105,6 +76,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components.setdefault(name, definition)
     app.openapi_schema = schema
     return schema
+
+
+def _user_id_from(settings: Settings) -> Callable[[Mapping[str, str]], str | None]:
+    """The access log's user id: the ``sub`` of a valid bearer access token."""
+    from gazemap.api.tokens import decode_token
+
+    def identify(headers: Mapping[str, str]) -> str | None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            return str(decode_token(settings, token.strip(), typ="access").user_id)
+        except AuthenticationError:
+            return None
+
+    return identify
 
 
 def create_app(
@@ -148,9 +135,13 @@ def create_app(
         if ctx.jobs is None:
             enable_jobs(ctx)
         app.state.context = ctx
+        # cache tiers, DB pool and jobs table are read at each scrape of /metrics
+        unwatch = metrics.watch(cache=ctx.cache, engine=ctx.engine)
         try:
             yield
         finally:
+            unwatch()
+            metrics.close()
             app.state.context = None
             if owned:
                 ctx.close()
@@ -169,7 +160,10 @@ def create_app(
     app.add_middleware(BodyLimit, limit=resolved.max_upload_bytes)
     # security headers, CORS (closed unless configured) and the sign-in rate limiter
     install_security(app, resolved)
-    app.add_middleware(RequestId)
+    # request ids, access log and request metrics, outermost; GET /metrics
+    metrics = build_metrics()
+    app.state.metrics = metrics
+    instrument_app(app, metrics=metrics, identify=_user_id_from(resolved))
     for module in (auth, studies, stimuli, participants, recordings, heatmaps, jobs, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)

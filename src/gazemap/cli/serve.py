@@ -28,7 +28,14 @@ def serve(
         bool,
         typer.Option(help="Trust X-Forwarded-* headers (behind nginx or another proxy)."),
     ] = False,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="Least severe log level written; default GAZEMAP_LOG_LEVEL (INFO)."),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="'json' (one object per line) or 'console'; default GAZEMAP_LOG_FORMAT."),
+    ] = None,
     ssl_certfile: Annotated[
         Path | None,
         typer.Option(help="PEM certificate (chain): serve HTTPS directly. Needs --ssl-keyfile."),
@@ -57,6 +64,15 @@ def serve(
             "job pool; use GAZEMAP_JOBS__BACKEND=celery for a shared queue",
             err=True,
         )
+    with user_errors():
+        from gazemap.obs.logs import logging_config
+
+        # one structured pipeline on standard error, set up again in each worker process
+        level = (log_level or settings.log_level).upper()
+        log_config = logging_config(
+            format=log_format or settings.log_format,
+            level=level,
+        )
     try:
         uvicorn.run(
             "gazemap.api.app:create_app",
@@ -65,7 +81,9 @@ def serve(
             port=port,
             workers=workers,
             proxy_headers=proxy_headers,
-            log_level=log_level.lower(),
+            log_level=level.lower(),
+            log_config=log_config,
+            access_log=False,  # the gazemap middleware logs each request once, with its id
             ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
             ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         )

@@ -21,7 +21,9 @@ def worker(
     pool: Annotated[str, typer.Option(help="'prefork' (processes), 'threads' or 'solo'.")] = (
         "prefork"
     ),
-    loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO",
+    loglevel: Annotated[
+        str | None, typer.Option(help="Log level; default GAZEMAP_LOG_LEVEL (INFO).")
+    ] = None,
 ) -> None:
     """Run a Celery worker that executes heat-map jobs (needs GAZEMAP_JOBS__BACKEND=celery)."""
     with user_errors():
@@ -34,6 +36,11 @@ def worker(
             return
         if concurrency is not None and concurrency < 1:
             fail(f"--concurrency must be >= 1, got {concurrency}")
+        from gazemap.obs.logs import configure_worker_logging
+
+        # GAZEMAP_LOG_FORMAT=json: one JSON object per line, Celery's own events included
+        level = (loglevel or settings.log_level).upper()
+        configure_worker_logging(format=settings.log_format, level=level)
         import gazemap.service.jobs  # noqa: F401  (registers the task kinds)
         from gazemap.jobs import create_celery_app, run_worker
         from gazemap.service.context import ServiceContext
@@ -47,4 +54,4 @@ def worker(
             return ctx
 
         app_ = create_celery_app(settings, queue=queue, context_factory=context)
-        run_worker(app_, queue=queue, concurrency=concurrency, pool=pool, loglevel=loglevel)
+        run_worker(app_, queue=queue, concurrency=concurrency, pool=pool, loglevel=level)

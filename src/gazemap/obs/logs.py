@@ -17,13 +17,23 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import structlog
 
 from gazemap.errors import InvalidInputError
 
-__all__ = ["LEVELS", "REDACTED", "SENSITIVE_KEYS", "configure_logging", "get_logger", "redact"]
+__all__ = [
+    "LEVELS",
+    "REDACTED",
+    "SENSITIVE_KEYS",
+    "build_formatter",
+    "configure_logging",
+    "configure_worker_logging",
+    "get_logger",
+    "logging_config",
+    "redact",
+]
 
 #: Level names :func:`configure_logging` accepts.
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -110,9 +120,75 @@ def _level(level: str | int) -> int:
     return logging.getLevelNamesMapping()[name]
 
 
+def _shared() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact,
+    ]
+
+
+def _check_format(format: str) -> None:
+    if format not in ("json", "console"):
+        raise InvalidInputError(
+            f"log format must be 'json' or 'console', got {format!r}", field="log_format"
+        )
+
+
+def build_formatter(*, format: str = "console", colors: bool = False) -> logging.Formatter:
+    """A ``logging`` formatter rendering every record through gazemap's processors.
+
+    Also points structlog at the standard library (once per process is enough; calling
+    it again is harmless), so structlog events and plain ``logging`` records come out
+    alike. :func:`logging_config` names this factory, so ``dictConfig`` (and uvicorn
+    in each worker process) can build it.
+
+    Parameters
+    ----------
+    format:
+        ``json`` or ``console``.
+    colors:
+        Colour the console format (only for a terminal).
+
+    Returns
+    -------
+    logging.Formatter
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown format.
+    """
+    _check_format(format)
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    renderer: Any
+    tail: list[Any] = []
+    if format == "json":
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False, separators=(",", ":"))
+        tail = [structlog.processors.format_exc_info]
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=colors)
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared(),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail, renderer],
+    )
+
+
 def configure_logging(
     *,
-    format: Literal["json", "console"] = "console",
+    format: str = "console",
     level: str | int = "INFO",
     stream: TextIO | None = None,
 ) -> None:
@@ -139,47 +215,11 @@ def configure_logging(
     uvicorn's own access log is silenced: the middleware writes a richer line per
     request (``event="request"``).
     """
-    if format not in ("json", "console"):
-        raise InvalidInputError(
-            f"log format must be 'json' or 'console', got {format!r}", field="log_format"
-        )
+    _check_format(format)
     numeric = _level(level)
     out = stream if stream is not None else sys.stderr
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact,
-    ]
-    renderer: Any
-    if format == "json":
-        renderer = structlog.processors.JSONRenderer(ensure_ascii=False, separators=(",", ":"))
-        tail: list[Any] = [structlog.processors.format_exc_info]
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=_isatty(out))
-        tail = []
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.processors.StackInfoRenderer(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            *tail,
-            renderer,
-        ],
-    )
     handler = logging.StreamHandler(out)
-    handler.setFormatter(formatter)
+    handler.setFormatter(build_formatter(format=format, colors=_isatty(out)))
     setattr(handler, _HANDLER_MARK, True)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
@@ -195,6 +235,82 @@ def configure_logging(
     access.handlers.clear()
     access.propagate = False
     access.disabled = True
+
+
+def configure_worker_logging(*, format: str = "console", level: str | int = "INFO") -> None:
+    """:func:`configure_logging` for ``gazemap worker``, kept by Celery and its child processes.
+
+    Celery replaces the root logger's handlers when it starts a worker, unless a receiver
+    is connected to its ``setup_logging`` signal; this connects one that applies the same
+    configuration (again in each pool process Celery starts).
+
+    Parameters
+    ----------
+    format, level:
+        As for :func:`configure_logging`.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown format or level.
+    """
+    configure_logging(format=format, level=level)
+    from celery.signals import setup_logging
+
+    def keep_gazemap_logging(**_kwargs: Any) -> None:
+        configure_logging(format=format, level=level)
+
+    setup_logging.connect(keep_gazemap_logging, weak=False)
+
+
+def logging_config(*, format: str = "console", level: str | int = "INFO") -> dict[str, Any]:
+    """A :func:`logging.config.dictConfig` mapping equivalent to :func:`configure_logging`.
+
+    For uvicorn's ``log_config``: uvicorn applies it in every worker process it starts,
+    so ``gazemap serve --workers N`` logs the same way in each (to standard error).
+
+    Parameters
+    ----------
+    format, level:
+        As for :func:`configure_logging`.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown format or level.
+
+    Examples
+    --------
+    >>> logging_config(format="json", level="info")["root"]
+    {'handlers': ['stderr'], 'level': 'INFO'}
+    """
+    _check_format(format)
+    name = logging.getLevelName(_level(level))
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "gazemap": {"()": "gazemap.obs.logs.build_formatter", "format": format},
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "gazemap",
+            },
+        },
+        "root": {"handlers": ["stderr"], "level": name},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            # the middleware writes one richer line per request
+            "uvicorn.access": {"handlers": [], "propagate": False, "level": "CRITICAL"},
+        },
+    }
 
 
 def _isatty(stream: TextIO) -> bool:

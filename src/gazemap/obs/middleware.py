@@ -59,7 +59,21 @@ def route_template(scope: Mapping[str, Any]) -> str:
     >>> route_template({})
     '<unmatched>'
     """
+    # FastAPI ≥ 0.130 keeps an included router's route as written ("/auth/token") in
+    # scope["route"]; the prefixed template lives in its effective route context
+    fastapi_scope = scope.get("fastapi")
+    effective = (
+        fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    )
+    if effective is not None:
+        template = getattr(getattr(effective, "starlette_route", None), "path_format", None)
+        template = template or getattr(effective, "path_format", None)
+        if isinstance(template, str) and template:
+            return template
     route = scope.get("route")
+    if route is None:
+        # FastAPI's router records plain routes (/metrics, /docs) nowhere: match again
+        route = _first_full_match(scope)
     if route is None:
         return UNMATCHED
     # a Mount's format ends in "/{path}": everything below it is one label
@@ -67,6 +81,18 @@ def route_template(scope: Mapping[str, Any]) -> str:
     if not isinstance(template, str):
         return UNMATCHED
     return template or "/"
+
+
+def _first_full_match(scope: Mapping[str, Any]) -> Any:
+    from starlette.routing import Match
+
+    for candidate in getattr(scope.get("router"), "routes", ()):
+        if not isinstance(getattr(candidate, "path_format", None), str):
+            continue
+        match, _ = candidate.matches(dict(scope))
+        if match is Match.FULL:
+            return candidate
+    return None
 
 
 def _query(scope: Mapping[str, Any]) -> dict[str, Any]:
