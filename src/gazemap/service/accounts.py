@@ -26,6 +26,7 @@ from gazemap.errors import (
 )
 from gazemap.service.actor import SYSTEM, Actor, GlobalRole
 from gazemap.service.audit import record_audit
+from gazemap.service.auditing import audit_refusals
 from gazemap.service.context import ServiceContext
 from gazemap.service.paging import check_page
 from gazemap.service.policy import require_admin
@@ -92,6 +93,7 @@ def _check_role(role: str) -> GlobalRole:
     return role  # type: ignore[return-value]  # checked against USER_ROLES
 
 
+@audit_refusals("user.create", keep=("role",))
 def create_user(
     ctx: ServiceContext,
     *,
@@ -229,6 +231,7 @@ def list_users(
     return Page[UserOut](items=items, total=int(total or 0), limit=limit, offset=offset)
 
 
+@audit_refusals("user.set_password", target="user:{user_id}")
 def set_password(ctx: ServiceContext, *, actor: Actor, user_id: int, password: str) -> None:
     """Replace a user's password (their own, or anyone's for an admin).
 
@@ -251,6 +254,7 @@ def set_password(ctx: ServiceContext, *, actor: Actor, user_id: int, password: s
         record_audit(session, actor=actor, action="user.set_password", target=f"user:{user_id}")
 
 
+@audit_refusals("user.update", target="user:{user_id}", keep=("role", "active"))
 def update_user(
     ctx: ServiceContext,
     *,
