@@ -31,6 +31,7 @@ from gazemap.service.policy.groups import (
     check_group_size,
     check_slice_allowed,
     contributors,
+    enforce_contributors,
     min_group_size,
 )
 from gazemap.service.policy.personal import age_band, redact_age
@@ -56,6 +57,7 @@ __all__ = [
     "check_group_size",
     "check_slice_allowed",
     "contributors",
+    "enforce_contributors",
     "min_group_size",
     "redact_age",
     "require_admin",

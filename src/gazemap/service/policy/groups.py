@@ -19,6 +19,7 @@ from gazemap.store.slices import Slice
 
 if TYPE_CHECKING:
     from gazemap.config import Settings
+    from gazemap.service.context import ServiceContext
     from gazemap.service.points import GazePoints
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "check_group_size",
     "check_slice_allowed",
     "contributors",
+    "enforce_contributors",
     "min_group_size",
 ]
 
@@ -203,3 +205,19 @@ def check_contributors(
     minimum = min_group_size(study, settings)
     if count < minimum:
         raise _too_small(study, minimum)
+
+
+def enforce_contributors(
+    ctx: ServiceContext, actor: Actor, study_id: int, meta: Mapping[str, Any]
+) -> None:
+    """:func:`check_contributors` in a session of its own (none for admins).
+
+    Raises
+    ------
+    GroupTooSmallError
+        As :func:`check_contributors`.
+    """
+    if actor.is_admin:
+        return
+    with ctx.session() as session:
+        check_contributors(session, actor, study_id, meta, settings=ctx.settings)
