@@ -84,7 +84,11 @@ def test_not_an_image_is_422(client: TestClient, researcher: Account, study_id: 
         data={"name": "x", "page_key": "x"},
     )
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "image"
+    assert response.json()["errors"][0] == {
+        "location": "form",
+        "field": "image",
+        "message": response.json()["detail"],
+    }
 
 
 def test_malformed_gaze_file_is_422_naming_the_line(

@@ -84,7 +84,7 @@ def test_format_error_names_file_line_and_column(raising_client: TestClient) -> 
 def test_invalid_input_names_the_field(raising_client: TestClient) -> None:
     problem = raising_client.get("/raise/0").json()
     assert problem["errors"] == [
-        {"location": "input", "field": "bandwidth", "message": "bandwidth must be > 0, got -3"}
+        {"location": "query", "field": "bandwidth", "message": "bandwidth must be > 0, got -3"}
     ]
 
 

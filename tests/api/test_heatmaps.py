@@ -177,7 +177,9 @@ def test_huge_grid_is_refused_before_any_work(
         headers=researcher.headers,
         params={"cols": "100000", "rows": "100000"},
     )
-    assert "cells" in response.json()["detail"]
+    problem = response.json()
+    assert "cells" in problem["detail"]
+    assert problem["errors"][0]["location"] == "query"
 
 
 def test_other_study_is_404_and_no_token_is_401(

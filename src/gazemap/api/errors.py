@@ -140,10 +140,20 @@ def _field_error(location: str, field: str | None, message: str) -> dict[str, An
     return {"location": location, "field": field, "message": message}
 
 
-def _location_of(exc: InvalidInputError) -> str:
+def _location_of(request: Request, exc: InvalidInputError) -> str:
+    """Where the offending value came from, as well as the request tells."""
     if isinstance(exc, FormatError):
         return "file"
-    return "input"
+    if exc.field is not None and exc.field in request.query_params:
+        return "query"
+    if exc.field is not None and exc.field in request.path_params:
+        return "path"
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return "form"
+    if request.method in ("GET", "HEAD", "DELETE"):
+        return "query"  # derived from query parameters (e.g. the grid from cols/rows)
+    return "body"
 
 
 async def _gazemap_error(request: Request, exc: Exception) -> JSONResponse:
@@ -156,7 +166,7 @@ async def _gazemap_error(request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] | None = None
     extra: dict[str, Any] = {}
     if isinstance(exc, InvalidInputError):
-        location = getattr(request.state, "input_location", None) or _location_of(exc)
+        location = _location_of(request, exc)
         extra["errors"] = [_field_error(location, exc.field, detail)]
     if isinstance(exc, FormatError):
         extra.update(file=exc.path, line=exc.line, column=exc.column)
