@@ -24,6 +24,7 @@ from gazemap.service.jobs import (
     enable_jobs,
     get_job,
     heatmap_query,
+    list_jobs,
     params_from_canonical,
     prerender_study,
     submit_heatmap_job,
@@ -260,3 +261,33 @@ def test_heatmap_query_lists_slice_filters_and_attributes() -> None:
     assert query["gender"] == ["f", "m"]
     assert query["age_min"] == ["20"]
     assert sorted(query["attr.group"]) == ["2", "a", "true"]
+
+
+def test_list_jobs_shows_what_the_caller_may_see(
+    ctx: ServiceContext,
+    runner: LocalJobRunner,
+    researcher: Actor,
+    viewer: Actor,
+    outsider: Actor,
+    admin: Actor,
+    study: StudyOut,
+    loaded: StimulusOut,
+) -> None:
+    first = submit_heatmap_job(
+        ctx, actor=researcher, stimulus_id=loaded.id, params=PARAMS, slice=Slice()
+    )
+    second = submit_heatmap_job(
+        ctx, actor=viewer, stimulus_id=loaded.id, params=HeatmapParams(level=3), slice=Slice()
+    )
+    assert runner.drain(120)
+    mine = list_jobs(ctx, actor=viewer, study_id=study.id)
+    assert [j.id for j in mine.items] == [second.id, first.id]  # newest first
+    assert mine.total == 2
+    assert all(j.status == "done" for j in mine.items)
+    assert list_jobs(ctx, actor=researcher, study_id=study.id, status="queued").total == 0
+    assert {j.id for j in list_jobs(ctx, actor=admin, limit=500).items} >= {first.id, second.id}
+    assert list_jobs(ctx, actor=outsider).items == []
+    with pytest.raises(NotFoundError, match=f"study {study.id} not found"):
+        list_jobs(ctx, actor=outsider, study_id=study.id)
+    with pytest.raises(InvalidInputError, match="status must be queued, running, done or failed"):
+        list_jobs(ctx, actor=researcher, status="lost")

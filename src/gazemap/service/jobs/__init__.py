@@ -2,9 +2,11 @@
 
 Use cases: :func:`submit_heatmap_job` (one heat map), :func:`prerender_study` (every
 stimulus of a study × several parameter sets, split into one sub-job per heat map so
-Celery spreads them over workers) and :func:`get_job`. Importing this module registers
-the task kinds ``heatmap`` and ``prerender_study`` with :func:`gazemap.jobs.register_task`;
+Celery spreads them over workers), :func:`get_job` and :func:`list_jobs`. Importing this
+package registers the task kinds ``heatmap`` and ``prerender_study``
+(:mod:`gazemap.service.jobs.tasks`) with :func:`gazemap.jobs.register_task`;
 :func:`enable_jobs` builds the runner the settings ask for and attaches it to the context.
+:mod:`gazemap.service.jobs.query` turns job params back into models and URLs.
 
 Job params are JSON only: ids, the owner's user id, and canonical parameters
 (:meth:`HeatmapParams.canonical`, :meth:`Slice.canonical`, :meth:`RenderOptions.canonical`).
@@ -17,19 +19,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
-from gazemap.cache import make_key
 from gazemap.errors import InvalidInputError, NotFoundError
-from gazemap.jobs import FanOut, JobRunner, ProgressFn, build_job_runner, new_job_id, register_task
+from gazemap.jobs import JobRunner, build_job_runner, new_job_id
 from gazemap.jobs.celery_runner import DEFAULT_QUEUE
-from gazemap.service.actor import SYSTEM, Actor
+from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
 from gazemap.service.density import heatmap_grid
-from gazemap.service.heatmaps import build_heatmap
+from gazemap.service.jobs import tasks as _tasks  # noqa: F401 (registers the task kinds)
+from gazemap.service.jobs.query import (
+    API_PREFIX,
+    heatmap_query,
+    heatmap_result_url,
+    params_from_canonical,
+)
+from gazemap.service.paging import check_page
 from gazemap.service.params import HeatmapParams, RenderOptions
 from gazemap.service.policy import (
     check_group_size,
@@ -38,23 +46,23 @@ from gazemap.service.policy import (
     require_study,
     study_role,
 )
+from gazemap.service.schemas import Page
 from gazemap.service.stimulus_view import StimulusView
-from gazemap.store.models import Job, Stimulus
+from gazemap.store.models import Job, Membership
 from gazemap.store.slices import Slice
 
 __all__ = [
     "API_PREFIX",
+    "MAX_PARAM_SETS",
     "JobOut",
     "enable_jobs",
     "get_job",
     "heatmap_query",
+    "list_jobs",
     "params_from_canonical",
     "prerender_study",
     "submit_heatmap_job",
 ]
-
-#: Prefix of the REST API's routes, for ``result_url``.
-API_PREFIX = "/api/v1"
 
 #: Most parameter sets one prerender job may ask for.
 MAX_PARAM_SETS = 32
@@ -116,94 +124,10 @@ def _runner(ctx: ServiceContext) -> JobRunner:
     return ctx.jobs
 
 
-def params_from_canonical(data: dict[str, Any]) -> HeatmapParams:
-    """Read back :meth:`HeatmapParams.canonical` (from job params).
-
-    Parameters
-    ----------
-    data:
-        A canonical dict.
-
-    Returns
-    -------
-    HeatmapParams
-        Whose ``canonical()`` equals ``data``.
-
-    Examples
-    --------
-    >>> p = HeatmapParams(bandwidth=25, cols=40, rows=30, t_to=5000)
-    >>> params_from_canonical(p.canonical()).canonical() == p.canonical()
-    True
-    """
-    fields = dict(data)
-    grid = fields.pop("grid", {"level": 1})
-    window = fields.pop("window", [None, None])
-    if isinstance(grid, dict):
-        fields["level"] = grid.get("level")
-    else:
-        fields["cols"], fields["rows"] = grid
-    fields["t_from"], fields["t_to"] = window
-    return HeatmapParams(**fields)
-
-
-def heatmap_query(params: HeatmapParams, slice: Slice, render: RenderOptions | None = None) -> str:
-    """The query string of the heat-map route for these parameters, in one fixed order.
-
-    Parameter names are the fields of :class:`HeatmapParams`, :class:`Slice` and
-    :class:`RenderOptions`; list filters repeat their name; attribute filters are
-    ``attr.<name>=<value>``; ``format`` is ``png`` with render options, else ``json``.
-
-    Examples
-    --------
-    >>> heatmap_query(HeatmapParams(bandwidth=30), Slice(gender=["f"]))
-    'kernel=gaussian&bandwidth=30&bandwidth_unit=px&level=1&method=auto&points=fixations&detector=ivt&weight=duration&normalize=pooled&gender=f&format=json'
-    """
-    canon = params.canonical()
-    pairs: list[tuple[str, Any]] = [
-        ("kernel", canon["kernel"]),
-        ("bandwidth", canon["bandwidth"]),
-        ("bandwidth_unit", canon["bandwidth_unit"]),
-    ]
-    if isinstance(canon["grid"], dict):
-        pairs.append(("level", canon["grid"]["level"]))
-    else:
-        pairs += [("cols", canon["grid"][0]), ("rows", canon["grid"][1])]
-    pairs += [("method", canon["method"]), ("points", canon["points"])]
-    if "detector" in canon:
-        pairs.append(("detector", canon["detector"]))
-    pairs += [("weight", canon["weight"]), ("normalize", canon["normalize"])]
-    for name, value in zip(("t_from", "t_to"), canon["window"], strict=True):
-        if value is not None:
-            pairs.append((name, value))
-    for name, value in slice.canonical().items():
-        if name == "attributes":
-            pairs += [(f"attr.{k}", v) for k, vs in value.items() for v in vs]
-        elif isinstance(value, list):
-            pairs += [(name, v) for v in value]
-        else:
-            pairs.append((name, value))
-    if render is not None:
-        pairs += [(k, v) for k, v in render.canonical().items()]
-    pairs.append(("format", "png" if render is not None else "json"))
-    return urlencode([(k, _text(v)) for k, v in pairs])
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _out(job: Job) -> JobOut:
     out = JobOut.model_validate(job)
     if job.status == "done" and job.kind == "heatmap":
-        p = job.params
-        query = heatmap_query(
-            params_from_canonical(p["params"]),
-            Slice.from_canonical(p.get("slice") or {}),
-            RenderOptions(**p["render"]) if p.get("render") else None,
-        )
-        out.result_url = f"{API_PREFIX}/stimuli/{p['stimulus_id']}/heatmap?{query}"
+        out.result_url = heatmap_result_url(job.params)
     elif job.status == "done" and job.kind == "prerender_study":
         out.result_url = f"{API_PREFIX}/studies/{job.study_id}/stimuli"
     return out
@@ -382,75 +306,73 @@ def get_job(ctx: ServiceContext, *, actor: Actor, job_id: str) -> JobOut:
         return _out(job)
 
 
-def _visible(session: Any, actor: Actor, job: Job) -> bool:
+def _visible(session: Session, actor: Actor, job: Job) -> bool:
     if actor.is_admin or (actor.user_id is not None and job.owner_id == actor.user_id):
         return True
     return job.study_id is not None and study_role(session, actor, job.study_id) is not None
 
 
-def _job_actor(ctx: ServiceContext, owner_id: int | None) -> Actor:
-    if owner_id is None:
-        return SYSTEM
-    from gazemap.service.accounts import get_actor
+def list_jobs(
+    ctx: ServiceContext,
+    *,
+    actor: Actor,
+    study_id: int | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[JobOut]:
+    """The jobs the caller may see, newest first.
 
-    return get_actor(ctx, user_id=int(owner_id))
-
-
-@register_task("heatmap")
-def run_heatmap_job(ctx: ServiceContext, params: dict[str, Any], progress: ProgressFn) -> str:
-    """Task ``heatmap``: build (and cache) one heat map as the job's owner.
+    Parameters
+    ----------
+    ctx:
+        Service context.
+    actor:
+        Admins see every job; others their own and those of studies they are members of.
+    study_id:
+        Only jobs of this study (which the caller must be able to see).
+    status:
+        Only jobs in this status (``queued``, ``running``, ``done``, ``failed``).
+    limit, offset:
+        Page size (1–500) and start.
 
     Returns
     -------
-    str
-        The cache key of the result: the image's when rendered, else the density's.
+    Page[JobOut]
+
+    Raises
+    ------
+    NotFoundError
+        ``study_id`` names a study the caller cannot see.
+    InvalidInputError
+        An unknown status or a bad page.
     """
-    actor = _job_actor(ctx, params.get("owner_id"))
-    heatmap_params = params_from_canonical(params["params"])
-    slice = Slice.from_canonical(params.get("slice") or {})
-    render = RenderOptions(**params["render"]) if params.get("render") else None
-    progress(0.0)
-    result = build_heatmap(
-        ctx,
-        actor=actor,
-        stimulus_id=int(params["stimulus_id"]),
-        params=heatmap_params,
-        slice=slice,
-        render=render,
-    )
-    keys: dict[str, Any] = {
-        "stimulus_id": int(params["stimulus_id"]),
-        "data_version": result.meta["data_version"],
-        "params": heatmap_params.canonical(),
-        "slice": slice.canonical(),
-    }
-    if render is None:
-        return make_key("density", **keys)
-    return make_key("image", **keys, render=render.canonical())
-
-
-@register_task("prerender_study")
-def run_prerender_job(ctx: ServiceContext, params: dict[str, Any], progress: ProgressFn) -> FanOut:
-    """Task ``prerender_study``: one ``heatmap`` sub-job per stimulus × parameter set."""
-    study_id = int(params["study_id"])
+    check_page(limit, offset)
+    if status is not None and status not in ("queued", "running", "done", "failed"):
+        raise InvalidInputError(
+            f"status must be queued, running, done or failed, got {status!r}", field="status"
+        )
+    conditions = []
     with ctx.session() as session:
-        stimuli = list(
-            session.scalars(
-                select(Stimulus.id).where(Stimulus.study_id == study_id).order_by(Stimulus.id)
+        if study_id is not None:
+            require_study(session, actor, study_id, need="viewer")
+            conditions.append(Job.study_id == study_id)
+        if not actor.is_admin:
+            mine = select(Membership.study_id).where(Membership.user_id == actor.user_id)
+            conditions.append(
+                or_(Job.owner_id == actor.user_id, Job.study_id.in_(mine))
+                if actor.user_id is not None
+                else Job.study_id.in_(mine)
             )
+        if status is not None:
+            conditions.append(Job.status == status)
+        total = session.scalar(select(func.count()).select_from(Job).where(*conditions))
+        rows = session.scalars(
+            select(Job)
+            .where(*conditions)
+            .order_by(Job.created_at.desc(), Job.id)
+            .limit(limit)
+            .offset(offset)
         )
-    children = [
-        (
-            "heatmap",
-            {
-                "owner_id": params.get("owner_id"),
-                "stimulus_id": stimulus_id,
-                "params": canonical,
-                "slice": {},
-                "render": params.get("render"),
-            },
-        )
-        for stimulus_id in stimuli
-        for canonical in params["param_sets"]
-    ]
-    return FanOut(children)
+        items = [_out(job) for job in rows]
+    return Page[JobOut](items=items, total=int(total or 0), limit=limit, offset=offset)
