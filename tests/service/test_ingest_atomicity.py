@@ -21,9 +21,11 @@ from gazemap.service import ingest, recordings
 from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
 from gazemap.service.schemas import IngestResult, StimulusOut, StudyOut
+from gazemap.service.stimuli import ingest_stimulus
 from gazemap.store.gc import collect_orphan_blobs
 from gazemap.store.models import AuditEvent, Participant, Recording, Stimulus
 from tests.service.gazefiles import PEOPLE, fixation_csv
+from tests.service.people import unique_image
 
 
 def state(ctx: ServiceContext, study_id: int, stimulus_id: int) -> tuple[int, int, int, int]:
@@ -151,3 +153,38 @@ def test_concurrent_ingests_keep_every_bump(
     assert sorted(r.data_version for r in results) == [1, 2, 3, 4]
     recs, participants, _, version = state(ctx, study.id, stimulus.id)
     assert (recs, participants, version) == (12, 3, 4)
+
+
+def test_concurrent_ingests_into_two_stimuli_share_participants(
+    ctx: ServiceContext, researcher: Actor, study: StudyOut, stimulus: StimulusOut, tmp_path: Path
+) -> None:
+    other = ingest_stimulus(
+        ctx,
+        actor=researcher,
+        study_id=study.id,
+        image=unique_image(800, 600, study.id + 1),
+        name="osie-1020",
+        page_key="osie-1020",
+    )
+    jobs = [
+        (stimulus.id, fixation_csv(tmp_path / "a.csv", PEOPLE, seed=study.id)),
+        (other.id, fixation_csv(tmp_path / "b.csv", PEOPLE, stimulus="osie-1020", seed=study.id)),
+    ]
+    start = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def work(stimulus_id: int, path: Path) -> None:
+        start.wait()
+        try:
+            recordings.ingest_recordings(ctx, actor=researcher, stimulus_id=stimulus_id, path=path)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    recs, participants, _, _ = state(ctx, study.id, stimulus.id)
+    assert (recs, participants) == (6, 3)  # one row per person, found by both uploads
