@@ -234,3 +234,22 @@ def test_build_job_runner_is_local_by_default_and_recovers(ctx: ServiceContext) 
     finally:
         runner.shutdown()
     assert job_row(ctx, waiting)["status"] == "done"
+
+
+def test_only_one_process_per_home_recovers(ctx: ServiceContext) -> None:
+    m = marker()
+    first = LocalJobRunner(ctx, workers=1)
+    second = LocalJobRunner(ctx, workers=1)  # stands for a sibling server process
+    try:
+        first.recover()
+        assert first.drain(60)
+        left = add_job(ctx, "test_echo", status="running", marker=m)
+        assert second.recover() == []  # the first still owns the queue
+        assert job_row(ctx, left)["status"] == "running"
+        first.shutdown()
+        assert left in second.recover()
+        assert second.drain(60)
+    finally:
+        first.shutdown()
+        second.shutdown()
+    assert job_row(ctx, left)["status"] == "done"

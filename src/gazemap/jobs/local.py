@@ -7,9 +7,9 @@ a key derived from their inputs, so a re-run at worst recomputes the same value)
 marks the others ``failed`` with "interrupted by a restart"; then every ``queued`` job
 is submitted again, oldest first.
 
-Only one process may own the local queue: with several API instances sharing a
-database, use the Celery backend (one instance's recovery would steal another's
-running jobs).
+Recovery belongs to one process per ``GAZEMAP_HOME`` (a lock file), so the processes
+of ``gazemap serve --workers N`` do not re-run each other's jobs. Several hosts sharing
+one database should use the Celery backend: a lock file does not span hosts.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
+from typing import BinaryIO
 
 from sqlalchemy import select, update
 
@@ -87,6 +88,7 @@ class LocalJobRunner(JobRunner):
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._futures: set[Future[None]] = set()
+        self._lock_file: BinaryIO | None = None
 
     def submit(self, job_id: str) -> None:
         """Run ``job_id`` on the next free thread (its row must be committed)."""
@@ -135,7 +137,15 @@ class LocalJobRunner(JobRunner):
         Jobs left ``running`` are re-queued when their kind is registered as idempotent,
         else marked ``failed`` with :data:`INTERRUPTED`. Kinds not registered in this
         process are re-queued; running them then fails with "unknown job kind".
+
+        Only one process per ``GAZEMAP_HOME`` recovers: the first to take the lock file
+        ``jobs.lock`` there, held until :meth:`shutdown`. So with ``gazemap serve
+        --workers N`` the other processes do not re-run jobs their siblings are running;
+        they return an empty list.
         """
+        if not self._own_recovery():
+            log.info("another process owns the local job queue; not recovering jobs")
+            return []
         fragile = [k for k in registered_kinds() if not get_task(k).idempotent]
         with self.ctx.session() as session:
             # updates before any read: see gazemap.jobs.execute._claim
@@ -158,6 +168,24 @@ class LocalJobRunner(JobRunner):
         if ids:
             log.info("re-submitted %d jobs left from a previous run", len(ids))
         return ids
+
+    def _own_recovery(self) -> bool:
+        if self._lock_file is not None:
+            return True
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock, every process recovers
+            return True
+        home = self.ctx.settings.home
+        home.mkdir(parents=True, exist_ok=True)
+        handle = (home / "jobs.lock").open("a+b")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        return True
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every submitted job (and the jobs they submitted) has ended.
@@ -187,3 +215,6 @@ class LocalJobRunner(JobRunner):
         """Stop: running jobs finish when ``wait``; jobs not started stay queued in the database."""
         self._stopping.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the recovery lock
+            self._lock_file = None
