@@ -20,7 +20,7 @@ from gazemap.service import recordings
 from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
 from gazemap.service.participants import list_participants, pseudonymise
-from gazemap.service.schemas import StimulusOut, StudyOut
+from gazemap.service.schemas import ParticipantOut, StimulusOut, StudyOut
 from gazemap.service.stimuli import get_stimulus, ingest_stimulus
 from gazemap.store.models import Participant
 from tests.service.fixtures import image_bytes
@@ -302,8 +302,9 @@ def test_tobii_studio_web_page_follows_the_media_position(
     result = recordings.ingest_recordings(
         ctx, actor=researcher, stimulus_id=page.id, path=real_data / STUDIO
     )
-    by_source = {r.cleaning_report["rows_in"]: r for r in result.recordings}
-    web = max(by_source.values(), key=lambda r: r.sample_count)
+    # the segment before the page was opened names no stimulus: left out, with a note
+    (web,) = result.recordings
+    assert "skipped 1 recording(s) that name no stimulus" in result.report["notes"]
     assert not any("differs" in n for n in web.cleaning_report["notes"])
     arrays = recordings.export_recording(ctx, actor=researcher, recording_id=web.id)
     assert arrays["x"].min() >= 0
@@ -322,3 +323,36 @@ def test_file_size_limit(
     monkeypatch.setattr(ctx.settings, "max_upload_bytes", path.stat().st_size - 1)
     with pytest.raises(PayloadTooLargeError, match="upload limit"):
         recordings.ingest_recordings(ctx, actor=researcher, stimulus_id=stimulus.id, path=path)
+
+
+def test_smi_export_with_the_emip_participant_table(
+    ctx: ServiceContext, researcher: Actor, study: StudyOut, real_data: Path
+) -> None:
+    code = new_stimulus(ctx, researcher, study, "rectangle_java2", 1920, 1080)
+    emip = real_data / "emip-smi-code-reading"
+    result = recordings.ingest_recordings(
+        ctx,
+        actor=researcher,
+        stimulus_id=code.id,
+        path=emip / "rawdata" / "156_rawdata.tsv",
+        options={
+            "attributes_from": emip / "emip_metadata.csv",
+            "attributes_columns": ["age", "gender", "mother_tongue", "expertise_programming"],
+        },
+        other_stimuli="skip",
+    )
+    (rec,) = result.recordings
+    assert (rec.kind, rec.sampling_rate) == ("samples", 60.0)
+    assert rec.device is not None
+    assert rec.device.startswith("SMI")
+    assert 0 < rec.sample_count <= 2443
+    notes = result.report["notes"]
+    assert "skipped 1 recording(s) of stimulus 'vehicle_java2.jpg'" in notes
+    assert "skipped 1 recording(s) that name no stimulus" in notes
+    person = participants_of(ctx, researcher, study)[0]
+    assert (person.gender, person.age) == ("male", 21)
+    assert person.attributes == {"mother_tongue": "Slovak", "expertise_programming": "medium"}
+
+
+def participants_of(ctx: ServiceContext, actor: Actor, study: StudyOut) -> list[ParticipantOut]:
+    return list_participants(ctx, actor=actor, study_id=study.id).items

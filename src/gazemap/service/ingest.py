@@ -6,9 +6,10 @@ Steps of :func:`ingest_recordings`:
    read, and again inside the write transaction);
 2. :func:`gazemap.formats.read` parses the file into recordings;
 3. recordings naming another stimulus (their ``stimulus`` field, compared without
-   case and file extension with the target's ``name`` and ``page_key``) are refused
+   case and image file suffix with the target's ``name`` and ``page_key``) are refused
    with :class:`~gazemap.errors.InvalidInputError` (``other_stimuli="reject"``, the
-   default) or left out with a note (``other_stimuli="skip"``);
+   default) or left out with a note (``other_stimuli="skip"``). Recordings naming no
+   stimulus are taken when none names this one, else left out with a note;
 4. :func:`gazemap.gaze.clean` against the recording's screen (or the study's), then
    screen → stimulus mapping (:mod:`gazemap.service.placement`);
 5. each recording's arrays are encoded and written to the blob store;
@@ -160,13 +161,13 @@ def _target(session: Session, actor: Actor, stimulus_id: int) -> _Target:
 def _select(
     recordings: list[Recording], target: _Target, other_stimuli: str
 ) -> tuple[list[Recording], list[str]]:
-    keep: list[Recording] = []
-    others: list[str] = []
-    for rec in recordings:
-        if rec.stimulus is not None and _norm(rec.stimulus) not in target.names:
-            others.append(rec.stimulus)
-        else:
-            keep.append(rec)
+    named = [r for r in recordings if r.stimulus is not None and _norm(r.stimulus) in target.names]
+    unnamed = [r for r in recordings if r.stimulus is None]
+    others = [
+        r.stimulus
+        for r in recordings
+        if r.stimulus is not None and _norm(r.stimulus) not in target.names
+    ]
     names = sorted(set(others))
     if others and other_stimuli == "reject":
         raise InvalidInputError(
@@ -176,6 +177,10 @@ def _select(
             field="file",
         )
     notes = [f"skipped {others.count(n)} recording(s) of stimulus {n!r}" for n in names]
+    if named and unnamed:
+        # segments before the first stimulus message (SMI, Tobii): not this stimulus
+        notes.append(f"skipped {len(unnamed)} recording(s) that name no stimulus")
+    keep = named or unnamed
     if not keep:
         raise InvalidInputError(
             f"the file has no recordings of this stimulus ({sorted(target.names)}); "
