@@ -23,14 +23,11 @@ A failure anywhere leaves no row behind; blobs written in step 5 are then orphan
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -41,6 +38,15 @@ from gazemap.gaze import CleaningReport, Recording, ScreenGeometry, clean
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
 from gazemap.service.context import ServiceContext
+from gazemap.service.ingest_values import (
+    RECORDING_ATTRIBUTES,
+    form_text,
+    json_value,
+    parse_age,
+    select_recordings,
+    started_at,
+    stimulus_key,
+)
 from gazemap.service.participants import pseudonymise
 from gazemap.service.placement import PlacementSpec, place
 from gazemap.service.policy import require_stimulus
@@ -49,16 +55,7 @@ from gazemap.store.codec import encode_recording_arrays
 from gazemap.store.models import Participant, Stimulus
 from gazemap.store.models import Recording as RecordingRow
 
-__all__ = ["RECORDING_ATTRIBUTES", "ingest_recordings"]
-
-#: File attributes that describe one recording, not the person: kept out of
-#: ``Participant.attributes``.
-RECORDING_ATTRIBUTES = frozenset(
-    {
-        "block", "eye", "trial", "recording", "start_time", "media_path", "media_name",
-        "media_x", "media_y", "media_width", "media_height", "stimulus", "participant",
-    }
-)  # fmt: skip
+__all__ = ["ingest_recordings"]
 
 
 @dataclass(frozen=True)
@@ -81,61 +78,6 @@ class _Prepared:
     started_at: datetime | None
 
 
-_IMAGE_SUFFIX = re.compile(r"\.(png|jpe?g|gif|bmp|webp|tiff?)$")
-
-
-def _norm(name: str) -> str:
-    """Stimulus name for matching: no case, no surrounding space, no image suffix."""
-    return _IMAGE_SUFFIX.sub("", name.strip().casefold())
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def _age(value: Any, *, strict: bool) -> int | None:
-    value = _json_value(value)
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or number != int(number) or not 0 <= number < 150:
-        if strict:
-            raise InvalidInputError(f"age must be a whole number 0-149, got {value!r}", field="age")
-        return None
-    return int(number)
-
-
-def _started_at(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    # files give local wall-clock times without an offset; they are taken as UTC
-    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
-
-
-def _form_text(value: str | None, field: str, maximum: int) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text or len(text) > maximum:
-        raise InvalidInputError(
-            f"{field} must be 1 to {maximum} characters, got {value!r}", field=field
-        )
-    return text
-
-
 def _target(session: Session, actor: Actor, stimulus_id: int) -> _Target:
     stimulus = require_stimulus(session, actor, stimulus_id, need="researcher")
     study = stimulus.study
@@ -151,43 +93,11 @@ def _target(session: Session, actor: Actor, stimulus_id: int) -> _Target:
     return _Target(
         id=stimulus.id,
         study_id=stimulus.study_id,
-        names=frozenset({_norm(stimulus.name), _norm(stimulus.page_key)}),
+        names=frozenset({stimulus_key(stimulus.name), stimulus_key(stimulus.page_key)}),
         width=stimulus.width,
         height=stimulus.height,
         screen=screen,
     )
-
-
-def _select(
-    recordings: list[Recording], target: _Target, other_stimuli: str
-) -> tuple[list[Recording], list[str]]:
-    named = [r for r in recordings if r.stimulus is not None and _norm(r.stimulus) in target.names]
-    unnamed = [r for r in recordings if r.stimulus is None]
-    others = [
-        r.stimulus
-        for r in recordings
-        if r.stimulus is not None and _norm(r.stimulus) not in target.names
-    ]
-    names = sorted(set(others))
-    if others and other_stimuli == "reject":
-        raise InvalidInputError(
-            f"the file has {len(others)} recording(s) of other stimuli {names} "
-            f"(this stimulus is {sorted(target.names)}); upload them to their own stimuli, "
-            "or pass other_stimuli='skip' to leave them out",
-            field="file",
-        )
-    notes = [f"skipped {others.count(n)} recording(s) of stimulus {n!r}" for n in names]
-    if named and unnamed:
-        # segments before the first stimulus message (SMI, Tobii): not this stimulus
-        notes.append(f"skipped {len(unnamed)} recording(s) that name no stimulus")
-    keep = named or unnamed
-    if not keep:
-        raise InvalidInputError(
-            f"the file has no recordings of this stimulus ({sorted(target.names)}); "
-            f"it names {names}",
-            field="file",
-        )
-    return keep, notes
 
 
 def _prepare(
@@ -213,18 +123,18 @@ def _prepare(
     if device is not None:
         mapped.device = device
     attributes = {
-        key: _json_value(value)
+        key: json_value(value)
         for key, value in rec.attributes.items()
         if key not in RECORDING_ATTRIBUTES and key not in ("gender", "age")
     }
-    file_gender = _json_value(rec.attributes.get("gender"))
+    file_gender = json_value(rec.attributes.get("gender"))
     return _Prepared(
         recording=mapped,
         external_id=str(external),
         gender=gender if gender is not None else (str(file_gender)[:32] if file_gender else None),
-        age=age if age is not None else _age(rec.attributes.get("age"), strict=False),
+        age=age if age is not None else parse_age(rec.attributes.get("age"), strict=False),
         attributes=attributes,
-        started_at=_started_at(rec.attributes.get("start_time")),
+        started_at=started_at(rec.attributes.get("start_time")),
     )
 
 
@@ -328,10 +238,10 @@ def ingest_recordings(
             f"other_stimuli must be 'reject' or 'skip', got {other_stimuli!r}",
             field="other_stimuli",
         )
-    participant = _form_text(participant, "participant", 255)
-    gender = _form_text(gender, "gender", 32)
-    device = _form_text(device, "device", 100)
-    checked_age = _age(age, strict=True) if age is not None else None
+    participant = form_text(participant, "participant", 255)
+    gender = form_text(gender, "gender", 32)
+    device = form_text(device, "device", 100)
+    checked_age = parse_age(age, strict=True) if age is not None else None
     with ctx.session() as session:
         target = _target(session, actor, stimulus_id)
     size = Path(path).stat().st_size if Path(path).is_file() else 0
@@ -339,7 +249,9 @@ def ingest_recordings(
         raise PayloadTooLargeError(
             f"file is {size} bytes, more than the upload limit of {ctx.settings.max_upload_bytes}"
         )
-    recordings, notes = _select(read(Path(path), format, **(options or {})), target, other_stimuli)
+    recordings, notes = select_recordings(
+        read(Path(path), format, **(options or {})), target.names, other_stimuli
+    )
     prepared = [
         _prepare(
             rec,
