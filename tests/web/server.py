@@ -1,10 +1,12 @@
 """A real gazemap server for the browser tests: CLI-made demo data, users and slices.
 
-:func:`start_server` runs ``gazemap demo`` and ``gazemap users create`` in a fresh
-``GAZEMAP_HOME``, starts ``gazemap serve`` on a free port, waits for ``/healthz`` and
-then, through the HTTP API as the admin, shares the demo study with a viewer and builds
-a second study whose participants have a gender and an age (the bundled OSIE fixations,
-with those two columns added), so the demographic filters really change the map.
+:func:`start_server` runs ``gazemap demo`` (migrations, admin, demo study) and
+``gazemap users create`` in a fresh ``GAZEMAP_HOME``, starts ``gazemap serve`` on a free
+port, waits for ``/healthz`` and then, through the HTTP API as the admin, shares the demo
+study with a viewer and builds a second study whose participants have a gender and an
+age (the bundled OSIE fixations, with those two columns added), so the demographic
+filters really change the map. Version 2 of its page holds only the women's recordings,
+for comparing layout versions.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Server:
     demo_stimulus_id: int
     slices_study_id: int
     slices_stimulus_id: int
+    slices_v2_stimulus_id: int
     passwords: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
 
@@ -83,20 +86,26 @@ def _cli(env: dict[str, str], *args: str, password: str | None = None) -> str:
     return done.stdout
 
 
-def gendered_csv() -> bytes:
-    """The first demo stimulus's real fixations with ``gender`` and ``age`` columns added."""
+def gendered_csv(*, only: str | None = None) -> bytes:
+    """The first demo stimulus's real fixations with ``gender`` and ``age`` columns added.
+
+    ``only`` keeps the rows of one gender. The ``stimulus`` column is dropped, so the rows
+    belong to whichever stimulus the file is uploaded to.
+    """
     source = demo_stimuli()[0].fixations_csv_path
     out = io.StringIO()
     with source.open(newline="") as handle:
         reader = csv.DictReader(handle)
-        names = [*(reader.fieldnames or []), "gender", "age"]
+        names = [n for n in reader.fieldnames or [] if n != "stimulus"] + ["gender", "age"]
         writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
         writer.writeheader()
         for row in reader:
             person = row["participant"]
+            row.pop("stimulus", None)
             row["gender"] = "female" if person in FEMALE else "male"
             row["age"] = str(19 + int(person[1:]))
-            writer.writerow(row)
+            if only is None or row["gender"] == only:
+                writer.writerow(row)
     return out.getvalue().encode()
 
 
@@ -114,7 +123,7 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) ->
     raise RuntimeError(f"gazemap serve did not answer /healthz within 60 s:\n{log.read_text()}")
 
 
-def _populate(base_url: str) -> tuple[int, int, int, int]:
+def _populate(base_url: str) -> tuple[int, int, int, int, int]:
     demo = demo_stimuli()[0]
     with httpx.Client(base_url=f"{base_url}/api/v1", timeout=60) as api:
         token = api.post("/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD})
@@ -153,15 +162,28 @@ def _populate(base_url: str) -> tuple[int, int, int, int]:
             files={"file": ("osie-gendered.csv", gendered_csv(), "text/csv")},
             data={"format": "generic"},
         ).raise_for_status()
-    return demo_study["id"], demo_stimulus["id"], slices["id"], stimulus["id"]
+        version2 = (
+            api.post(
+                f"/studies/{slices['id']}/stimuli",
+                files={"image": (demo.image_path.name, demo.image_path.read_bytes(), "image/jpeg")},
+                data={"name": f"{demo.name} v2", "page_key": demo.name, "version": "2"},
+            )
+            .raise_for_status()
+            .json()
+        )
+        api.post(
+            f"/stimuli/{version2['id']}/recordings",
+            files={"file": ("osie-women.csv", gendered_csv(only="female"), "text/csv")},
+            data={"format": "generic"},
+        ).raise_for_status()
+    return demo_study["id"], demo_stimulus["id"], slices["id"], stimulus["id"], version2["id"]
 
 
 @contextmanager
 def start_server(home: Path) -> Iterator[Server]:
     """Set up ``home``, serve it, yield a :class:`Server`, and stop the process."""
     env = clean_env(home)
-    _cli(env, "db", "upgrade")
-    _cli(env, "demo", password=ADMIN_PASSWORD)
+    _cli(env, "demo", password=ADMIN_PASSWORD)  # runs the migrations (gazemap db upgrade) first
     for username, password in PASSWORDS.items():
         role = username.rstrip("0123456789")
         _cli(env, "users", "create", username, "--role", role, password=password)

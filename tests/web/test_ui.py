@@ -76,6 +76,7 @@ def test_sign_in_studies_and_stimulus(
     assert scale > 0
     natural = page.evaluate("document.querySelector('.stage img.map').naturalWidth")
     assert natural == 800  # overlaid on the stimulus at its natural size
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no sideways scroll
     page.screenshot(path=screenshots / "stimulus.png")
 
 
@@ -207,6 +208,29 @@ def test_compare_two_slices(page: Any, server: Server, screenshots: Path) -> Non
     scales = page.eval_on_selector_all(".legend", "els => els.map(e => Number(e.dataset.scale))")
     assert scales[0] == scales[1] > 0
     page.screenshot(path=screenshots / "compare.png", full_page=True)
+
+
+def test_compare_two_layout_versions(page: Any, server: Server) -> None:
+    sign_in(page, server, "admin")
+    page.goto(f"/#/studies/{server.slices_study_id}")
+    card = (
+        page.locator(".thumb", has_text="version")
+        .filter(has=page.locator("dd", has_text="15"))
+        .first
+    )
+    card.get_by_role("link", name="Compare versions").click()
+    page.wait_for_selector("[data-score=cc]")
+    assert _query(page.url.replace("#/", "/"))["b.stimulus_id"] == [
+        str(server.slices_v2_stimulus_id)
+    ]
+    assert page.get_by_label("Layout version").input_value() == str(server.slices_v2_stimulus_id)
+    captions = page.locator(".compare-map figcaption").all_inner_texts()
+    assert captions[:2] == ["A: 15 participants", f"B: {len(FEMALE)} participants"]
+    # back to one version against itself: identical maps
+    with page.expect_response(lambda r: "/heatmap/compare?" in r.url and "format=json" in r.url):
+        page.get_by_label("Layout version").select_option("")
+    page.wait_for_function("() => document.querySelector('[data-score=sim]')?.textContent === '1'")
+    assert abs(float(page.inner_text("[data-score=kl]"))) < 1e-9
 
 
 def test_areas_of_interest_drawn_and_typed(page: Any, server: Server, screenshots: Path) -> None:
@@ -344,3 +368,30 @@ def test_keyboard_focus_order_and_visible_focus(page: Any, server: Server) -> No
     assert outline == "solid"  # keyboard focus is visible
     page.keyboard.press("Enter")
     page.wait_for_selector("#session .who")
+
+
+def test_an_expired_access_token_is_refreshed_once(
+    page: Any, server: Server, console: ConsoleLog
+) -> None:
+    console.allow("status of 401")  # the request made with the bad token
+    sign_in(page, server, "admin")
+    open_stimulus(page, server.demo_stimulus_id)
+    page.evaluate(
+        """() => {
+            const tokens = JSON.parse(sessionStorage.getItem('gazemap.tokens'));
+            tokens.access_token = 'not-a-valid-token';
+            sessionStorage.setItem('gazemap.tokens', JSON.stringify(tokens));
+        }"""
+    )
+    refreshes: list[str] = []
+    page.on(
+        "request", lambda r: refreshes.append(r.url) if r.url.endswith("/auth/refresh") else None
+    )
+    page.reload()
+    wait_for_map(page)
+    assert len(refreshes) == 1  # parallel 401s share one refresh
+    assert count(page, "participants") == 15
+    stored = page.evaluate(
+        "() => JSON.parse(sessionStorage.getItem('gazemap.tokens')).access_token"
+    )
+    assert stored != "not-a-valid-token"
