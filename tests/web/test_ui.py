@@ -130,6 +130,15 @@ def test_every_parameter_reaches_the_request(page: Any, server: Server) -> None:
     window_end.focus()
     with page.expect_request(_heatmap_request(server.demo_stimulus_id, t_to="9900")) as sent:
         window_end.press("ArrowLeft")
+    # a shorter slider range clips the window: ending at the range's end means "to the end"
+    with page.expect_request(
+        lambda r: (
+            f"/stimuli/{server.demo_stimulus_id}/heatmap?" in r.url and "t_to" not in _query(r.url)
+        )
+    ):
+        page.get_by_label("Slider range").select_option("5000")
+    assert window_end.get_attribute("max") == "5000"
+    assert "window_max=5000" in page.url
     query = _query(sent.value.url)
     assert query["kernel"] == ["epanechnikov"]
     assert query["level"] == ["2"]
@@ -370,7 +379,7 @@ def test_keyboard_focus_order_and_visible_focus(page: Any, server: Server) -> No
     page.wait_for_selector("#session .who")
 
 
-def test_an_expired_access_token_is_refreshed_once(
+def test_an_expired_access_token_is_refreshed_once_and_sign_out_revokes(
     page: Any, server: Server, console: ConsoleLog
 ) -> None:
     console.allow("status of 401")  # the request made with the bad token
@@ -395,3 +404,9 @@ def test_an_expired_access_token_is_refreshed_once(
         "() => JSON.parse(sessionStorage.getItem('gazemap.tokens')).access_token"
     )
     assert stored != "not-a-valid-token"
+    # signing out revokes the sign-in on the server and forgets the tokens
+    with page.expect_response(lambda r: r.url.endswith("/auth/logout")) as logout:
+        page.get_by_role("button", name="Sign out").click()
+    assert logout.value.status == 204
+    page.get_by_label("User name").wait_for()
+    assert page.evaluate("() => sessionStorage.getItem('gazemap.tokens')") is None

@@ -44,8 +44,23 @@ function setTokens(pair) {
   for (const fn of listeners) fn(Boolean(tokens));
 }
 
-export function signOut() {
+/**
+ * Forget the tokens and revoke the refresh token's whole sign-in on the server
+ * (`POST /auth/logout`); the short-lived access token simply expires.
+ */
+export async function signOut() {
+  const refreshToken = tokens && tokens.refresh_token;
   setTokens(null);
+  if (!refreshToken) return;
+  try {
+    await fetch(`${API}/auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
+  } catch {
+    // offline: the local tokens are gone already, and the refresh token expires by itself
+  }
 }
 
 async function problemOf(response) {

@@ -55,7 +55,12 @@ function renderSession() {
       type: "button",
       class: "link",
       text: "Sign out",
-      on: { click: () => { signOut(); navigate("/login"); } },
+      on: {
+        click: async () => {
+          await signOut();
+          navigate("/login");
+        },
+      },
     }),
   );
 }

@@ -101,8 +101,8 @@ export function createControls({ params, catalog, canFilterPeople, options, onCh
     change("bandwidth", bw.input.value);
   });
 
-  // time window inside each recording, ms
-  const windowMax = Number(get(params, "window_max"));
+  // time window inside each recording, ms; the sliders' range is a choice of its own
+  let windowMax = Number(get(params, "window_max"));
   const tFrom = slider("t_from", {
     min: 0, max: windowMax, step: 100, value: get(params, "t_from") || 0,
     format: (v) => `${v} ms`,
@@ -129,6 +129,21 @@ export function createControls({ params, catalog, canFilterPeople, options, onCh
   });
   tFrom.input.setAttribute("aria-label", "Window start");
   tTo.input.setAttribute("aria-label", "Window end");
+  const ranges = [5000, 10000, 30000, 60000, 300000];
+  if (!ranges.includes(windowMax)) ranges.push(windowMax);
+  const windowRange = select("window_max", ranges.sort((a, b) => a - b).map((ms) => [String(ms), `0–${ms / 1000} s`]), String(windowMax));
+  windowRange.addEventListener("change", () => {
+    windowMax = Number(windowRange.value);
+    for (const s of [tFrom, tTo]) s.input.max = String(windowMax);
+    // a window that no longer fits is clipped to the new range
+    if (Number(tFrom.input.value) > windowMax) tFrom.input.value = String(windowMax);
+    if (!params.get("t_to") || Number(tTo.input.value) > windowMax) tTo.input.value = String(windowMax);
+    tFrom.refresh();
+    tTo.refresh();
+    set(params, "window_max", windowRange.value);
+    set(params, "t_from", Number(tFrom.input.value) > 0 ? tFrom.input.value : "");
+    change("t_to", Number(tTo.input.value) >= windowMax ? "" : tTo.input.value);
+  });
 
   const detector = choice("detector", "Fixation detector", [["ivt", "I-VT (velocity)"], ["idt", "I-DT (dispersion)"]]);
   detector.hidden = get(params, "points") !== "fixations";
@@ -150,7 +165,7 @@ export function createControls({ params, catalog, canFilterPeople, options, onCh
     detector,
     choice("weight", "Weighting", [["duration", "By duration"], ["count", "Each point once"]]),
     choice("normalize", "Normalisation", [["pooled", "Pooled"], ["participant", "Each participant equally"]]),
-    h("fieldset", { class: "window" }, h("legend", { text: "Time window" }), tFrom, tTo),
+    h("fieldset", { class: "window" }, h("legend", { text: "Time window" }), tFrom, tTo, field("Slider range", windowRange)),
   );
 
   // slice filters
