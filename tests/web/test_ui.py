@@ -119,6 +119,7 @@ def test_every_parameter_reaches_the_request(page: Any, server: Server) -> None:
         ("Normalisation", "participant", "normalize"),
         ("Colormap", "viridis", "colormap"),
         ("Mode", "fog", "mode"),
+        ("Top of the colour scale", "p99", "scale"),
         ("Points", "samples", "points"),
     ]
     for label, value, key in changes:

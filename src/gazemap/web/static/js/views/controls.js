@@ -34,6 +34,16 @@ function slider(name, { min, max, step, value, write, format = (v) => v }) {
   return wrap;
 }
 
+/** Top of the colour scale: the map's maximum, a percentile, or a fixed density. */
+function scaleChoice(params, change) {
+  const current = get(params, "scale");
+  const presets = [["max", "Maximum of this map"], ["p99", "99th percentile"], ["p95", "95th percentile"]];
+  if (!presets.some(([v]) => v === current)) presets.push([current, `Fixed: ${current} /px²`]);
+  const control = select("scale", presets, current);
+  control.addEventListener("change", () => change("scale", control.value));
+  return field("Top of the colour scale", control, "A fixed value (in the address, scale=…) puts several maps on one scale.");
+}
+
 function checkboxes(name, legend, options, chosen, write) {
   const boxes = options.map((value) => {
     const input = h("input", { type: "checkbox", name, value, checked: chosen.includes(value) });
@@ -204,6 +214,7 @@ export function createControls({ params, catalog, canFilterPeople, options, onCh
     h("legend", { text: "Picture" }),
     choice("colormap", "Colormap", Object.keys(catalog.colormaps).sort()),
     choice("mode", "Mode", [["heat", "Heat (colour where people looked)"], ["fog", "Fog (darken where they did not)"]]),
+    scaleChoice(params, change),
     h("div", { class: "field" }, h("span", { class: "label", text: "Opacity" }), opacity),
     h("div", { class: "field" }, h("span", { class: "label", text: "Threshold (share of scale)" }), threshold),
     h("label", { class: "check" }, overlay, " Draw over the stimulus"),
