@@ -413,3 +413,46 @@ def test_an_expired_access_token_is_refreshed_once_and_sign_out_revokes(
     assert logout.value.status == 204
     page.get_by_label("User name").wait_for()
     assert page.evaluate("() => sessionStorage.getItem('gazemap.tokens')") is None
+
+
+def test_url_state_maps_to_api_parameters(page: Any) -> None:
+    """params.js, the documented URL format, run in the page itself."""
+    page.goto("/")
+    page.get_by_label("User name").wait_for()
+    result = page.evaluate(
+        """async () => {
+            const p = await import('/static/js/params.js');
+            const state = new URLSearchParams(
+                'kernel=gaussian&bandwidth=60&gender=female&gender=male&age_min=30' +
+                '&recorded_from=2024-03-01&recorded_to=2024-03-31&zoom=2&aoi=Logo:1,2,30,40' +
+                '&t_from=0&t_to=10000&points=samples&detector=idt&colormap=viridis');
+            const viewer = p.heatmapQuery(state, { allowDemographic: false });
+            const full = p.heatmapQuery(state, { overrides: { format: 'npy', overlay: null } });
+            const edited = new URLSearchParams();
+            p.set(edited, 'kernel', 'gaussian');
+            p.set(edited, 'bandwidth', '41');
+            p.set(edited, 'gender', ['female', 'other']);
+            return {
+                full: [...full], viewer: [...viewer], edited: edited.toString(),
+                aois: p.parseAois(state),
+            };
+        }"""
+    )
+    full = dict(result["full"])
+    assert full["bandwidth"] == "60"
+    assert full["kernel"] == "gaussian"
+    assert full["format"] == "npy"
+    assert full["recorded_from"] == "2024-03-01T00:00:00Z"
+    assert full["recorded_to"] == "2024-04-01T00:00:00Z"  # inclusive end day
+    assert [v for k, v in result["full"] if k == "gender"] == ["female", "male"]
+    assert "zoom" not in full  # UI-only
+    assert "aoi" not in full
+    assert "t_from" not in full  # 0: from the start
+    assert "t_to" not in full  # the slider's end: to the end
+    assert "detector" not in full  # only for fixations
+    viewer = dict(result["viewer"])
+    assert "gender" not in viewer
+    assert "age_min" not in viewer
+    assert viewer["recorded_from"] == "2024-03-01T00:00:00Z"
+    assert result["edited"] == "bandwidth=41&gender=female&gender=other"  # defaults left out
+    assert result["aois"] == [{"name": "Logo", "rect": [1, 2, 30, 40]}]

@@ -103,7 +103,8 @@ async function show(route) {
   } catch (error) {
     if (!stillCurrent()) return;
     if (error && error.status === 401) {
-      navigate("/login");
+      // the session ended (refresh refused): sign in again and come back here
+      navigate("/login", { next: route.path + (route.params.toString() ? `?${route.params}` : "") });
       return;
     }
     replace(main, errorBox(error), h("p", {}, h("a", { href: href("/studies"), text: "Back to your studies" })));

@@ -135,8 +135,7 @@ export async function compareView({ main, route, stimulusId, stillCurrent, setCr
     const sideQuery = (side, extra) => {
       const q = estimateInto(new URLSearchParams(), params);
       sliceInto(q, params, { from: `${side}.`, allowDemographic: canResearch });
-      q.set("colormap", get(params, "colormap"));
-      q.set("threshold", "0");
+      for (const key of ["colormap", "opacity", "threshold"]) q.set(key, get(params, key));
       for (const [k, v] of Object.entries(extra)) q.set(k, v);
       return q;
     };
@@ -169,7 +168,7 @@ export async function compareView({ main, route, stimulusId, stillCurrent, setCr
       figD.querySelector("img").src = objectUrl(diff.blob);
       figA.querySelector("figcaption").textContent = `A: ${both[0].headers.get("X-Gazemap-Participants")} participants`;
       figB.querySelector("figcaption").textContent = `B: ${both[1].headers.get("X-Gazemap-Participants")} participants`;
-      legendSides.update({ colormap: get(params, "colormap"), scale, threshold: 0 });
+      legendSides.update({ colormap: get(params, "colormap"), scale, threshold: Number(get(params, "threshold")) });
       legendDiff.update({ colormap: get(params, "diff_colormap"), scale, signed: true });
       showScores(result);
     } catch (error) {

@@ -15,6 +15,8 @@ const LEVELS = [
 
 /** A range slider with its number shown beside it; `write(value)` on input. */
 function slider(name, { min, max, step, value, write, format = (v) => v }) {
+  // a value from a shared address beyond the usual range widens the range, never clamps
+  if (Number(value) > Number(max)) max = value;
   const out = h("output", { class: "slider-value" });
   const input = h("input", { type: "range", name, min: String(min), max: String(max), step: String(step), value: String(value) });
   out.htmlFor.add(input.id || (input.id = uid(name)));
