@@ -1,7 +1,7 @@
 // Entry point: session bar, routing to views, and the toast for short messages.
 import { getJSON, isSignedIn, onSessionChange, signOut } from "./api.js";
 import { h, replace, errorBox, releaseObjectUrls } from "./dom.js";
-import { currentRoute, href, navigate, onRoute } from "./router.js";
+import { href, navigate, onRoute } from "./router.js";
 import { loginView } from "./views/login.js";
 import { studiesView } from "./views/studies.js";
 import { studyView } from "./views/study.js";

@@ -1,6 +1,6 @@
 // One stimulus: the heat map with every parameter, legend, counts, downloads, AOIs and,
 // for researchers, uploads and the recordings list.
-import { getBinary, getJSON, send } from "../api.js";
+import { getBinary, getJSON } from "../api.js";
 import { loadCatalog } from "../catalog.js";
 import { debounce, errorBox, formatNumber, h, objectUrl, progressBar, releaseObjectUrl, replace, saveBlob } from "../dom.js";
 import { get, heatmapQuery, parseAois, parseBandwidth, set } from "../params.js";
