@@ -456,3 +456,20 @@ def test_url_state_maps_to_api_parameters(page: Any) -> None:
     assert viewer["recorded_from"] == "2024-03-01T00:00:00Z"
     assert result["edited"] == "bandwidth=41&gender=female&gender=other"  # defaults left out
     assert result["aois"] == [{"name": "Logo", "rect": [1, 2, 30, 40]}]
+
+
+def test_a_bad_parameter_in_an_address_is_explained(
+    page: Any, server: Server, console: ConsoleLog
+) -> None:
+    console.allow("status of 422")  # the refused request, as Chromium logs it
+    sign_in(page, server, "admin")
+    page.goto(f"/#/stimuli/{server.demo_stimulus_id}?bandwidth=-3")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "bandwidth must be > 0, got -3" in alert.inner_text()
+    # the slider puts it right
+    slider = page.get_by_role("slider", name="Bandwidth")
+    slider.focus()
+    slider.press("End")
+    page.wait_for_selector(".stage:not(.stale) img.map[src^='blob:']")
+    assert page.inner_text(".resolved") == "200 × 200 px"

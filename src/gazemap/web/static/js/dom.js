@@ -85,11 +85,19 @@ export function formatNumber(value, digits = 3) {
   return String(Number(n.toPrecision(digits)));
 }
 
-/** An alert box for an error (problem+json detail when there is one). */
+/**
+ * An alert box for an error: the problem's title and detail, and for a validation
+ * problem each field it names (`errors`: [{location, field, message}]), unless the
+ * detail already says the same.
+ */
 export function errorBox(error, extra = null) {
   const detail = error && error.detail ? error.detail : String(error && error.message ? error.message : error);
   const title = error && error.title ? `${error.title}: ` : "";
-  return h("div", { class: "error", role: "alert" }, h("strong", { text: title }), detail, extra);
+  const items = (Array.isArray(error && error.errors) ? error.errors : []).filter((e) => e && e.message && e.message !== detail);
+  const list = items.length
+    ? h("ul", { class: "field-errors" }, items.map((e) => h("li", { text: !e.field || e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}` })))
+    : null;
+  return h("div", { class: "error", role: "alert" }, h("strong", { text: title }), detail, list, extra);
 }
 
 /** Save a Blob under `filename` through a temporary link. */

@@ -105,6 +105,15 @@ export async function compareView({ main, route, stimulusId, stillCurrent, setCr
         group.append(field(label, input));
       }
     }
+    if (options.devices.length) {
+      const boxes = h("fieldset", { class: "checks" }, h("legend", { text: "Device" }), options.devices.map((d) =>
+        h("label", { class: "check" }, h("input", { type: "checkbox", name: key("device"), value: d, checked: params.getAll(key("device")).includes(d) }), ` ${d}`)));
+      boxes.addEventListener("change", () => {
+        set(params, key("device"), [...boxes.querySelectorAll("input:checked")].map((i) => i.value));
+        changed();
+      });
+      group.append(boxes);
+    }
     for (const [name, label] of [["recorded_from", "Recorded from (UTC date)"], ["recorded_to", "Recorded to (UTC date, inclusive)"]]) {
       const input = h("input", { type: "date", name: key(name), value: params.get(key(name)) || "" });
       input.addEventListener("change", () => {
