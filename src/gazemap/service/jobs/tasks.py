@@ -45,7 +45,6 @@ def run_heatmap_job(ctx: ServiceContext, params: dict[str, Any], progress: Progr
     heatmap_params = params_from_canonical(params["params"])
     slice = Slice.from_canonical(params.get("slice") or {})
     render = RenderOptions(**params["render"]) if params.get("render") else None
-    progress(0.0)
     result = build_heatmap(
         ctx,
         actor=actor,
