@@ -68,9 +68,13 @@ def test_the_app_serves_the_ui_and_not_its_python(gazemap_home: Path) -> None:
         assert index.status_code == 200
         assert index.headers["content-type"].startswith("text/html")
         assert "static/js/main.js" in index.text
+        assert index.headers["cache-control"] == "no-cache"
         module = client.get("/static/js/main.js")
         assert module.status_code == 200
         assert "javascript" in module.headers["content-type"]
+        assert module.headers["cache-control"] == "no-cache"  # unversioned URLs: revalidate
+        again = client.get("/static/js/main.js", headers={"If-None-Match": module.headers["etag"]})
+        assert again.status_code == 304
         assert json.loads(client.get("/static/catalog.json").text) == build_catalog()
         for path in ("/static/../catalog.py", "/static/%2e%2e/__init__.py", "/catalog.py"):
             assert client.get(path).status_code == 404

@@ -33,6 +33,20 @@ def mount_web(app: FastAPI) -> None:
     """
     from fastapi.responses import FileResponse
     from fastapi.staticfiles import StaticFiles
+    from starlette.responses import Response
+    from starlette.types import Scope
+
+    class RevalidatedFiles(StaticFiles):
+        """Static files the browser revalidates on every use (a cheap 304 by ETag).
+
+        Module URLs carry no version (there is no build step), so a cached copy must
+        never outlive a release.
+        """
+
+        async def get_response(self, path: str, scope: Scope) -> Response:
+            response = await super().get_response(path, scope)
+            response.headers["Cache-Control"] = "no-cache"
+            return response
 
     def index() -> FileResponse:
         # revalidate the page on every load so a new release's modules are picked up
@@ -47,4 +61,4 @@ def mount_web(app: FastAPI) -> None:
         include_in_schema=False,
         summary="The web UI",
     )
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="web-static")
+    app.mount("/static", RevalidatedFiles(directory=STATIC_DIR), name="web-static")
