@@ -306,6 +306,18 @@ def test_upload_a_stimulus_and_a_real_tobii_file(
 def test_downloads_match_the_view(page: Any, server: Server) -> None:
     sign_in(page, server, "admin")
     open_stimulus(page, server.demo_stimulus_id, "level=2")
+    # "Hide map" shows the stimulus alone, and showing the map again restores it
+    heat = map_bytes(page)
+    hide = page.get_by_role("button", name="Hide map")
+    hide.click()
+    page.wait_for_function(
+        "src => document.querySelector('.stage img.map').src !== src",
+        arg=page.get_attribute(".stage img.map", "src"),
+    )
+    assert hide.get_attribute("aria-pressed") == "true"
+    assert map_bytes(page) != heat
+    hide.click()
+    assert map_bytes(page) == heat
     with page.expect_download() as npy:
         page.get_by_role("button", name="Density .npy").click()
     density = np.load(io.BytesIO(Path(npy.value.path()).read_bytes()))

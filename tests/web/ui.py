@@ -34,8 +34,9 @@ def open_stimulus(page: Any, stimulus_id: int, query: str = "") -> str:
 def map_bytes(page: Any) -> bytes:
     """The pixels the stage shows, read back through a canvas (CSP forbids fetching blob:)."""
     data_url: str = page.evaluate(
-        """() => {
+        """async () => {
             const img = document.querySelector('.stage img.map');
+            await img.decode();  // the picture now showing, not a half-loaded one
             const canvas = document.createElement('canvas');
             canvas.width = img.naturalWidth;
             canvas.height = img.naturalHeight;

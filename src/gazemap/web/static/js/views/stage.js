@@ -17,7 +17,7 @@ function svg(tag, attrs = {}) {
  * `onZoom(z)` when the zoom changes, `onDraw(rect)` when an AOI rectangle is drawn
  * ([x, y, w, h] in stimulus px). Returns {el, toolbar, setImage, setZoom, setAois, setDrawing}.
  */
-export function createStage({ width, height, zoom = 1, label, onZoom = () => {}, onDraw = () => {} }) {
+export function createStage({ width, height, zoom = 1, label, onZoom = () => {}, onDraw = () => {}, loadPlain = null }) {
   const img = h("img", { class: "map", alt: label, width: String(width), height: String(height), draggable: "false" });
   const layer = svg("svg", { class: "aoi-layer", viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
   const frame = h("div", { class: "frame" }, img, layer);
@@ -50,6 +50,26 @@ export function createStage({ width, height, zoom = 1, label, onZoom = () => {},
     title: "Drag on the picture to draw an area of interest",
     on: { click: () => setDrawing(!drawing) },
   });
+  // "Hide map" shows the stimulus alone (fetched once, on first use)
+  let heatUrl = null;
+  let plainUrl = null;
+  let hidden = false;
+  const hideToggle = h("button", {
+    type: "button",
+    class: "tool",
+    "aria-pressed": "false",
+    text: "Hide map",
+    title: "Show the stimulus without the heat map",
+    on: {
+      click: async () => {
+        hidden = !hidden;
+        hideToggle.setAttribute("aria-pressed", String(hidden));
+        if (hidden && !plainUrl && loadPlain) plainUrl = await loadPlain();
+        const next = hidden ? plainUrl : heatUrl;
+        if (next) img.src = next;
+      },
+    },
+  });
   const toolbar = h(
     "div",
     { class: "toolbar", role: "toolbar", "aria-label": "Zoom and areas of interest" },
@@ -59,6 +79,7 @@ export function createStage({ width, height, zoom = 1, label, onZoom = () => {},
     button("1:1", "Natural size", () => setZoom(1)),
     button("Fit", "Fit to width", fit),
     drawToggle,
+    loadPlain ? hideToggle : null,
   );
 
   function setDrawing(on) {
@@ -156,7 +177,8 @@ export function createStage({ width, height, zoom = 1, label, onZoom = () => {},
     setAois,
     setDrawing,
     setImage(url) {
-      img.src = url;
+      heatUrl = url;
+      if (!hidden) img.src = url;
     },
   };
 }

@@ -49,6 +49,7 @@ export async function stimulusView({ main, route, stimulusId, stillCurrent, setC
       replaceParams(params);
     },
     onDraw: (rect) => aoiPanel.add(rect),
+    loadPlain: async () => objectUrl((await getBinary(`stimuli/${stimulusId}/image`)).blob),
   });
 
   let controller = null;
