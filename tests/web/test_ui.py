@@ -77,6 +77,7 @@ def test_sign_in_studies_and_stimulus(
     natural = page.evaluate("document.querySelector('.stage img.map').naturalWidth")
     assert natural == 800  # overlaid on the stimulus at its natural size
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no sideways scroll
+    assert page.title() == "osie-1010 – gazemap"
     page.screenshot(path=screenshots / "stimulus.png")
 
 

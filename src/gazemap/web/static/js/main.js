@@ -31,6 +31,8 @@ export function toast(message) {
 
 /** Set the breadcrumb trail: list of [label, hash or null]. */
 export function setCrumbs(items) {
+  // the tab's title names the view too (screen readers announce it on navigation)
+  document.title = `${items[items.length - 1][0]} – gazemap`;
   replace(
     crumbs,
     h(
