@@ -486,3 +486,14 @@ def test_a_bad_parameter_in_an_address_is_explained(
     slider.press("End")
     page.wait_for_selector(".stage:not(.stale) img.map[src^='blob:']")
     assert page.inner_text(".resolved") == "200 × 200 px"
+
+
+def test_a_researcher_creates_a_study(page: Any, server: Server) -> None:
+    sign_in(page, server, "researcher1")
+    page.get_by_label("Name").fill("Checkout flow")
+    page.get_by_label("Description").fill("Two layouts of the checkout page")
+    page.get_by_label("Name").press("Enter")
+    page.wait_for_url("**/#/studies/*")
+    page.get_by_role("heading", name="Checkout flow").wait_for()
+    assert page.get_by_text("No stimuli yet.").is_visible()
+    assert page.get_by_role("heading", name="Add a stimulus").count() == 1
