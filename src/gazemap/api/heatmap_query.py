@@ -25,14 +25,16 @@ from gazemap.store.slices import Slice
 
 __all__ = [
     "MAX_AXIS",
-    "CompareQuery",
+    "EstimateQuery",
     "HeatmapQuery",
-    "body_params",
-    "body_slice",
-    "compare_query",
+    "Opacity",
+    "Overlay",
+    "Scale",
+    "Threshold",
     "heatmap_query",
     "parse_slice",
     "query_problem",
+    "render_options",
 ]
 
 #: Largest grid side accepted by the parser; the cell budget (settings.kde.max_cells) is
@@ -70,42 +72,6 @@ def _built(build: Callable[[], T], prefix: str = "") -> T:
         raise RequestValidationError(errors) from None
     except InvalidInputError as exc:
         raise query_problem(prefix + (exc.field or "query"), str(exc)) from None
-
-
-def _body_built(build: Callable[[], T], where: str) -> T:
-    try:
-        return build()
-    except ValidationError as exc:
-        errors = []
-        for item in exc.errors():
-            cause = (item.get("ctx") or {}).get("error")
-            field = getattr(cause, "field", None) or ".".join(str(p) for p in item["loc"])
-            message = str(cause) if cause is not None else item["msg"]
-            errors.append(
-                {"loc": ("body", where, field), "msg": message, "type": item["type"], "input": None}
-            )
-        raise RequestValidationError(errors) from None
-    except InvalidInputError as exc:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", where, exc.field or where),
-                    "msg": str(exc),
-                    "type": "value_error",
-                    "input": None,
-                }
-            ]
-        ) from None
-
-
-def body_slice(canonical: Mapping[str, Any]) -> Slice:
-    """A :class:`Slice` from a JSON body's ``slice`` object; 422 naming ``body.slice.<field>``."""
-    return _body_built(lambda: Slice.from_canonical(canonical), "slice")
-
-
-def body_params(**fields: Any) -> HeatmapParams:
-    """:class:`HeatmapParams` from JSON body fields; 422 naming the field."""
-    return _body_built(lambda: HeatmapParams(**fields), "params")
 
 
 def _attribute_value(text: str) -> str | int | float | bool:
@@ -176,7 +142,7 @@ class HeatmapQuery:
 
 
 @dataclass
-class _ParamsQuery:
+class EstimateQuery:
     """The shared estimate parameters (also used by compare)."""
 
     kernel: Annotated[
@@ -251,7 +217,7 @@ class _ParamsQuery:
         )
 
 
-def _render(
+def render_options(
     colormap: str, opacity: float, threshold: float, scale: str, mode: str, overlay: bool
 ) -> RenderOptions:
     return _built(
@@ -266,11 +232,11 @@ def _render(
     )
 
 
-_Opacity = Annotated[float, Query(gt=0, le=1, description="Opacity of the hottest colour.")]
-_Threshold = Annotated[
+Opacity = Annotated[float, Query(gt=0, le=1, description="Opacity of the hottest colour.")]
+Threshold = Annotated[
     float, Query(ge=0, lt=1, description="Fraction of the scale below which nothing is drawn.")
 ]
-_Scale = Annotated[
+Scale = Annotated[
     str,
     Query(
         max_length=32,
@@ -278,14 +244,14 @@ _Scale = Annotated[
     ),
 ]
 _Mode = Annotated[Literal["heat", "fog"], Query(description="'heat' or 'fog' (darken the unseen).")]
-_Overlay = Annotated[
+Overlay = Annotated[
     bool, Query(description="Draw over the stimulus image (true) or on transparency.")
 ]
 
 
 def heatmap_query(
     request: Request,
-    estimate: Annotated[_ParamsQuery, Depends()],
+    estimate: Annotated[EstimateQuery, Depends()],
     gender: _Gender = None,
     age_min: _AgeMin = None,
     age_max: _AgeMax = None,
@@ -296,11 +262,11 @@ def heatmap_query(
         Format, Query(description="'png' (picture), 'json' (density grid) or 'npy'.")
     ] = "png",
     colormap: Annotated[str, Query(max_length=32, description="Colormap name.")] = "inferno",
-    opacity: _Opacity = 0.6,
-    threshold: _Threshold = 0.05,
-    scale: _Scale = "max",
+    opacity: Opacity = 0.6,
+    threshold: Threshold = 0.05,
+    scale: Scale = "max",
     mode: _Mode = "heat",
-    overlay: _Overlay = True,
+    overlay: Overlay = True,
     run_async: Annotated[
         bool,
         Query(
@@ -322,111 +288,5 @@ def heatmap_query(
             "recorded_to": recorded_to,
         },
     )
-    render = _render(colormap, opacity, threshold, scale, mode, overlay)
+    render = render_options(colormap, opacity, threshold, scale, mode, overlay)
     return HeatmapQuery(params, slice, render, format, run_async)
-
-
-@dataclass(frozen=True)
-class CompareQuery:
-    """A parsed comparison request."""
-
-    params: HeatmapParams
-    slice_a: Slice
-    slice_b: Slice
-    stimulus_b_id: int | None
-    render: RenderOptions
-    format: Literal["png", "json"]
-    include_grid: bool
-
-
-def compare_query(
-    request: Request,
-    estimate: Annotated[_ParamsQuery, Depends()],
-    a_gender: Annotated[
-        list[str] | None, Query(alias="a.gender", description="Side A: genders.")
-    ] = None,
-    a_age_min: Annotated[
-        int | None, Query(alias="a.age_min", ge=0, le=150, description="Side A: youngest age.")
-    ] = None,
-    a_age_max: Annotated[
-        int | None, Query(alias="a.age_max", ge=0, le=150, description="Side A: oldest age.")
-    ] = None,
-    a_device: Annotated[
-        list[str] | None, Query(alias="a.device", description="Side A: devices.")
-    ] = None,
-    a_recorded_from: Annotated[
-        datetime | None, Query(alias="a.recorded_from", description="Side A: earliest start.")
-    ] = None,
-    a_recorded_to: Annotated[
-        datetime | None, Query(alias="a.recorded_to", description="Side A: latest start.")
-    ] = None,
-    b_gender: Annotated[
-        list[str] | None, Query(alias="b.gender", description="Side B: genders.")
-    ] = None,
-    b_age_min: Annotated[
-        int | None, Query(alias="b.age_min", ge=0, le=150, description="Side B: youngest age.")
-    ] = None,
-    b_age_max: Annotated[
-        int | None, Query(alias="b.age_max", ge=0, le=150, description="Side B: oldest age.")
-    ] = None,
-    b_device: Annotated[
-        list[str] | None, Query(alias="b.device", description="Side B: devices.")
-    ] = None,
-    b_recorded_from: Annotated[
-        datetime | None, Query(alias="b.recorded_from", description="Side B: earliest start.")
-    ] = None,
-    b_recorded_to: Annotated[
-        datetime | None, Query(alias="b.recorded_to", description="Side B: latest start.")
-    ] = None,
-    b_stimulus_id: Annotated[
-        int | None,
-        Query(
-            alias="b.stimulus_id",
-            ge=1,
-            le=2**31 - 1,
-            description="Side B on another version of the page (same study and size).",
-        ),
-    ] = None,
-    format: Annotated[
-        Literal["png", "json"], Query(description="'png' (difference map) or 'json' (scores).")
-    ] = "png",
-    include_grid: Annotated[
-        bool, Query(description="With format=json, include the difference grid.")
-    ] = False,
-    colormap: Annotated[
-        str, Query(max_length=32, description="Diverging colormap: RdBu_r or coolwarm.")
-    ] = "RdBu_r",
-    opacity: _Opacity = 0.6,
-    threshold: _Threshold = 0.05,
-    scale: _Scale = "max",
-    overlay: _Overlay = True,
-) -> CompareQuery:
-    """Parse and validate the comparison's query parameters (a FastAPI dependency)."""
-    params = estimate.build()
-    query = request.query_params
-    slice_a = parse_slice(
-        query,
-        {
-            "gender": a_gender,
-            "age_min": a_age_min,
-            "age_max": a_age_max,
-            "device": a_device,
-            "recorded_from": a_recorded_from,
-            "recorded_to": a_recorded_to,
-        },
-        prefix="a.",
-    )
-    slice_b = parse_slice(
-        query,
-        {
-            "gender": b_gender,
-            "age_min": b_age_min,
-            "age_max": b_age_max,
-            "device": b_device,
-            "recorded_from": b_recorded_from,
-            "recorded_to": b_recorded_to,
-        },
-        prefix="b.",
-    )
-    render = _render(colormap, opacity, threshold, scale, "heat", overlay)
-    return CompareQuery(params, slice_a, slice_b, b_stimulus_id, render, format, include_grid)

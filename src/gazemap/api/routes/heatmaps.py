@@ -8,18 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Response, status
 from fastapi.responses import JSONResponse
 
+from gazemap.api.body_inputs import body_params, body_slice
+from gazemap.api.compare_query import CompareQuery, compare_query
 from gazemap.api.conditional import etag_matches, quoted
 from gazemap.api.deps import ActorDep, ContextDep
 from gazemap.api.encoding import grid_json, npy_bytes
 from gazemap.api.errors import PROBLEM_RESPONSES
-from gazemap.api.heatmap_query import (
-    CompareQuery,
-    HeatmapQuery,
-    body_params,
-    body_slice,
-    compare_query,
-    heatmap_query,
-)
+from gazemap.api.heatmap_query import HeatmapQuery, heatmap_query
 from gazemap.api.paths import StimulusId
 from gazemap.api.revalidate import heatmap_etag, representation_tag
 from gazemap.api.schemas import AOIRequest, AOITable, CompareJSON, HeatmapJSON
