@@ -218,6 +218,15 @@ def test_compare_two_slices(page: Any, server: Server, screenshots: Path) -> Non
     # both sides and the difference share one scale
     scales = page.eval_on_selector_all(".legend", "els => els.map(e => Number(e.dataset.scale))")
     assert scales[0] == scales[1] > 0
+    # the difference on a scale of its own: the largest |A − B|, below the shared one
+    with page.expect_response(lambda r: "include_grid=true" in r.url):
+        page.get_by_label("Difference on its own scale").check()
+    page.wait_for_function(
+        "s => Number(document.querySelectorAll('.legend')[1].dataset.scale) !== s", arg=scales[0]
+    )
+    own = page.eval_on_selector_all(".legend", "els => Number(els[1].dataset.scale)")
+    assert 0 < own < scales[0]
+    assert "diff_scale=own" in page.url
     page.screenshot(path=screenshots / "compare.png", full_page=True)
 
 

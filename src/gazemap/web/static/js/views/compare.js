@@ -74,6 +74,13 @@ export async function compareView({ main, route, stimulusId, stillCurrent, setCr
     set(params, "diff_colormap", diffMap.value);
     changed();
   });
+  // A − B is usually much smaller than either map: on A's and B's scale it can look
+  // blank, so it may get a scale of its own (the largest |A − B|, read from the grid)
+  const ownScale = h("input", { type: "checkbox", name: "diff_scale", checked: params.get("diff_scale") === "own" });
+  ownScale.addEventListener("change", () => {
+    set(params, "diff_scale", ownScale.checked ? "own" : "");
+    changed();
+  });
 
   const sideForm = (side) => {
     const group = h("fieldset", { class: "group", dataset: { side } }, h("legend", { text: `Slice ${side.toUpperCase()}` }));
@@ -165,12 +172,13 @@ export async function compareView({ main, route, stimulusId, stillCurrent, setCr
       const diffQuery = new URLSearchParams(compareQuery);
       diffQuery.set("colormap", get(params, "diff_colormap"));
       diffQuery.set("threshold", "0");
-      if (scale > 0) diffQuery.set("scale", String(scale));
       compareQuery.set("format", "json");
-      const [diff, result] = await Promise.all([
-        getBinary(`stimuli/${stimulusId}/heatmap/compare`, { query: diffQuery, signal }),
-        getJSON(`stimuli/${stimulusId}/heatmap/compare`, { query: compareQuery, signal, cache: "no-cache" }),
-      ]);
+      const own = params.get("diff_scale") === "own";
+      if (own) compareQuery.set("include_grid", "true");
+      const result = await getJSON(`stimuli/${stimulusId}/heatmap/compare`, { query: compareQuery, signal, cache: "no-cache" });
+      const diffScale = own ? maxAbs(result.difference) : scale;
+      if (diffScale > 0) diffQuery.set("scale", String(diffScale));
+      const diff = await getBinary(`stimuli/${stimulusId}/heatmap/compare`, { query: diffQuery, signal });
       if (mine !== controller || !stillCurrent()) return;
       figA.querySelector("img").src = objectUrl(both[0].blob);
       figB.querySelector("img").src = objectUrl(both[1].blob);
@@ -178,7 +186,7 @@ export async function compareView({ main, route, stimulusId, stillCurrent, setCr
       figA.querySelector("figcaption").textContent = `A: ${both[0].headers.get("X-Gazemap-Participants")} participants`;
       figB.querySelector("figcaption").textContent = `B: ${both[1].headers.get("X-Gazemap-Participants")} participants`;
       legendSides.update({ colormap: get(params, "colormap"), scale, threshold: Number(get(params, "threshold")) });
-      legendDiff.update({ colormap: get(params, "diff_colormap"), scale, signed: true });
+      legendDiff.update({ colormap: get(params, "diff_colormap"), scale: diffScale, signed: true });
       showScores(result);
     } catch (error) {
       if (error.name === "AbortError" || mine !== controller) return;
@@ -223,7 +231,8 @@ export async function compareView({ main, route, stimulusId, stillCurrent, setCr
         { class: "controls", "aria-label": "Comparison settings", on: { submit: (e) => e.preventDefault() } },
         h("fieldset", { class: "group" }, h("legend", { text: "Shared" }), shared,
           h("div", { class: "field" }, h("label", { for: "cmp-bw", text: "Bandwidth" }), h("div", { class: "slider" }, Object.assign(bandwidth, { id: "cmp-bw" }), bwOut)),
-          field("Difference colormap", diffMap)),
+          field("Difference colormap", diffMap),
+          h("label", { class: "check" }, ownScale, " Difference on its own scale")),
         sideForm("a"),
         sideForm("b"),
         canResearch ? null : h("p", { class: "hint", text: "Viewers compare by recording date; demographic filters are for researchers." }),
@@ -232,4 +241,11 @@ export async function compareView({ main, route, stimulusId, stillCurrent, setCr
     ),
   );
   await refresh();
+}
+
+/** The largest absolute value of a grid (rows of numbers); 0 for an empty one. */
+function maxAbs(grid) {
+  let top = 0;
+  for (const row of grid || []) for (const v of row) if (Math.abs(v) > top) top = Math.abs(v);
+  return top;
 }
