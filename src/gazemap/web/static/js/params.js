@@ -3,7 +3,8 @@
 // The URL query of a stimulus view uses the API's own parameter names
 // (`#/stimuli/7?kernel=epanechnikov&bandwidth=60&gender=female`), so a shared address
 // is also a readable API request. Values equal to the default are left out.
-// A few keys are the UI's own and never sent: `zoom`, `aoi`, `window_max`, `diff_colormap`.
+// A few keys are the UI's own and never sent: `zoom`, `aoi`, `window_max`, `diff_colormap`,
+// `diff_scale`.
 
 export const DEFAULTS = {
   kernel: "gaussian",
