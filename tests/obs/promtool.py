@@ -32,7 +32,7 @@ def check_rules(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_rules(path: Path) -> subprocess.CompletedProcess[str]:
+def run_rule_tests(path: Path) -> subprocess.CompletedProcess[str]:
     """``promtool test rules FILE`` (unit tests of alert rules)."""
     return subprocess.run(
         [promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=60
