@@ -36,6 +36,11 @@ __all__ = [
 ]
 
 
+#: Bounds of screen geometry: far beyond any real display, inside every database integer.
+MAX_SCREEN_PX = 100_000
+MAX_SCREEN_MM = 100_000.0
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -72,12 +77,20 @@ class RefreshIn(_In):
 class ScreenIn(_In):
     """Display geometry of a study (any subset; each value > 0)."""
 
-    width_px: int | None = Field(default=None, gt=0, description="Screen width in px.")
-    height_px: int | None = Field(default=None, gt=0, description="Screen height in px.")
-    width_mm: float | None = Field(default=None, gt=0, description="Visible width in mm.")
-    height_mm: float | None = Field(default=None, gt=0, description="Visible height in mm.")
+    width_px: int | None = Field(
+        default=None, gt=0, le=MAX_SCREEN_PX, description="Screen width in px."
+    )
+    height_px: int | None = Field(
+        default=None, gt=0, le=MAX_SCREEN_PX, description="Screen height in px."
+    )
+    width_mm: float | None = Field(
+        default=None, gt=0, le=MAX_SCREEN_MM, description="Visible width in mm."
+    )
+    height_mm: float | None = Field(
+        default=None, gt=0, le=MAX_SCREEN_MM, description="Visible height in mm."
+    )
     distance_mm: float | None = Field(
-        default=None, gt=0, description="Eye-to-screen distance in mm."
+        default=None, gt=0, le=MAX_SCREEN_MM, description="Eye-to-screen distance in mm."
     )
 
 
