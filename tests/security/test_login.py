@@ -46,8 +46,8 @@ def test_account_limit_gives_429_with_retry_after(
     strict_client: TestClient, password_hash: str
 ) -> None:
     ctx: ServiceContext = strict_client.app_state_ctx  # type: ignore[attr-defined]
-    account = make_account(ctx, strict_client, "viewer", password_hash)  # attempt 1 (success)
-    assert [attempt(strict_client, account.username) for _ in range(2)] == [401, 401]
+    account = make_account(ctx, strict_client, "viewer", password_hash)  # no sign-in yet
+    assert [attempt(strict_client, account.username) for _ in range(3)] == [401, 401, 401]
     refused = strict_client.post(TOKEN, data={"username": account.username, "password": PASSWORD})
     assert refused.status_code == 429  # even the right password, while the window is full
     assert refused.headers["content-type"].startswith("application/problem+json")

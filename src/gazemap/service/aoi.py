@@ -23,8 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from gazemap.service import policy
 from gazemap.service.actor import Actor
 from gazemap.service.aoi_geometry import AOI, contains, validate_aois
+from gazemap.service.auditing import audited
 from gazemap.service.authorise import authorised_stimulus
 from gazemap.service.context import ServiceContext
 from gazemap.service.params import HeatmapParams
@@ -102,6 +104,7 @@ def _summarise(name: str, tallies: list[_Tally]) -> AOIMetricsOut:
     )
 
 
+@audited("heatmap.aoi", target="stimulus:{stimulus_id}", keep=("aois", "slice", "params"))
 def aoi_metrics(
     ctx: ServiceContext,
     *,
@@ -148,12 +151,15 @@ def aoi_metrics(
     with ctx.session() as session:
         rows = load_rows(session, stimulus_id=view.id, slice=slice)
     people: dict[int, list[_Tally]] = {}
+    contributors: set[int] = set()
     arrays = ctx.arrays
     for row in rows:
         tallies = people.setdefault(row.participant_id, [_Tally() for _ in aois])
         rec = recording_for(ctx.blobs, arrays, row, params=fixation_params)
         keep = rec.valid
         t, x, y = rec.t[keep], rec.x[keep], rec.y[keep]
+        if t.size:
+            contributors.add(row.participant_id)
         duration = rec.duration[keep] if rec.duration is not None else np.zeros_like(t)
         order = np.argsort(t, kind="stable")
         t, x, y, duration = t[order], x[order], y[order], duration[order]
@@ -166,5 +172,7 @@ def aoi_metrics(
             tally.dwell += float(duration[inside].sum())
             tally.first = min(tally.first, float(t[int(np.argmax(inside))]))
             tally.entries += int(inside[0]) + int(np.count_nonzero(inside[1:] & ~inside[:-1]))
+    # k counts people with fixations left after the time window, as for heat maps
+    policy.enforce_contributors(ctx, actor, view.study_id, {"contributors": len(contributors)})
     per_aoi = [[tallies[i] for tallies in people.values()] for i in range(len(aois))]
     return [_summarise(aoi.name, tallies) for aoi, tallies in zip(aois, per_aoi, strict=True)]

@@ -66,6 +66,19 @@ def _request_id() -> str | None:
     return str(value) if value is not None else None
 
 
+def _study_of(ctx: ServiceContext, kwargs: dict[str, Any]) -> int | None:
+    """The study of the first object id among the keyword arguments, if any."""
+    for name, (column, key) in _STUDY_OF.items():
+        value = kwargs.get(name)
+        if isinstance(value, int):
+            # a read-only transaction of its own: on SQLite, a read followed by a write in
+            # one transaction can deadlock with a concurrent writer instead of waiting
+            with ctx.session() as session:
+                found = session.scalar(select(column).where(key == value))
+            return int(found) if found is not None else None
+    return None
+
+
 def _record(
     ctx: ServiceContext,
     actor: Actor,
@@ -82,11 +95,10 @@ def _record(
     parameters = {name: _jsonable(kwargs[name]) for name in keep if name in kwargs}
     if reason is not None:
         parameters["refused"] = reason
+    study_id = kwargs.get("study_id")
+    if study_id is None:
+        study_id = _study_of(ctx, kwargs)
     with ctx.session() as session:
-        study_id = kwargs.get("study_id")
-        for name, (column, key) in _STUDY_OF.items():
-            if study_id is None and isinstance(kwargs.get(name), int):
-                study_id = session.scalar(select(column).where(key == kwargs[name]))
         record_audit(
             session,
             actor=actor,

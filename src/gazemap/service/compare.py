@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from gazemap.cache import make_key
 from gazemap.errors import InvalidInputError
 from gazemap.render import DIVERGING
+from gazemap.service import policy
 from gazemap.service.actor import Actor
+from gazemap.service.auditing import audited
 from gazemap.service.authorise import authorised_stimulus
 from gazemap.service.context import ServiceContext
 from gazemap.service.density import cached_density, etag_of, render_cached
@@ -88,6 +90,11 @@ class CompareResult:
     etag: str
 
 
+@audited(
+    "heatmap.compare",
+    target="stimulus:{stimulus_id}",
+    keep=("params", "slice_a", "slice_b", "stimulus_b_id", "render"),
+)
 def compare(
     ctx: ServiceContext,
     *,
@@ -140,9 +147,9 @@ def compare(
             field="colormap",
         )
     view_a = authorised_stimulus(ctx, actor, stimulus_id, slice=slice_a)
-    view_b = view_a
-    if stimulus_b_id is not None and stimulus_b_id != stimulus_id:
-        view_b = authorised_stimulus(ctx, actor, stimulus_b_id, slice=slice_b)
+    # side B passes the policy on its own (its filters, its group size), same stimulus or not
+    view_b = authorised_stimulus(ctx, actor, stimulus_b_id or stimulus_id, slice=slice_b)
+    if view_b.id != view_a.id:
         if view_b.study_id != view_a.study_id:
             raise InvalidInputError(
                 f"stimulus_b_id {stimulus_b_id} is in another study than stimulus {stimulus_id}",
@@ -157,6 +164,8 @@ def compare(
             )
     da, meta_a, outcome_a, key_a = cached_density(ctx, view_a, params, slice_a)
     db, meta_b, outcome_b, key_b = cached_density(ctx, view_b, params, slice_b)
+    policy.enforce_contributors(ctx, actor, view_a.study_id, meta_a)  # k after the window,
+    policy.enforce_contributors(ctx, actor, view_b.study_id, meta_b)  # on both sides
     difference = da - db
     result_scores = scores(da, db)
     meta: dict[str, Any] = {

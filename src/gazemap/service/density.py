@@ -27,6 +27,7 @@ from gazemap.errors import PayloadTooLargeError
 from gazemap.gaze import ScreenGeometry
 from gazemap.kde import Grid, auto_method, density, resolve_bandwidth
 from gazemap.render import encode_png, render_overlay
+from gazemap.service import policy
 from gazemap.service.context import ServiceContext
 from gazemap.service.params import HeatmapParams, RenderOptions
 from gazemap.service.points import GazePoints, gather, load_rows
@@ -117,6 +118,8 @@ def compute_density(
         "stimulus_id": view.id,
         "data_version": view.data_version,
         **gathered.summary(),
+        # participants with points left after the window: the minimum group size counts these
+        "contributors": policy.contributors(gathered),
         "grid": {
             "cols": grid.cols,
             "rows": grid.rows,

@@ -22,7 +22,9 @@ import numpy.typing as npt
 
 from gazemap.cache import make_key
 from gazemap.kde import estimate_cost as kde_estimate_cost
+from gazemap.service import policy
 from gazemap.service.actor import Actor
+from gazemap.service.auditing import audited
 from gazemap.service.authorise import authorised_stimulus
 from gazemap.service.context import ServiceContext
 from gazemap.service.density import (
@@ -79,6 +81,7 @@ class HeatmapResult:
     etag: str
 
 
+@audited("heatmap.view", target="stimulus:{stimulus_id}", keep=("params", "slice", "render"))
 def build_heatmap(
     ctx: ServiceContext,
     *,
@@ -128,6 +131,7 @@ def build_heatmap(
     """
     view = authorised_stimulus(ctx, actor, stimulus_id, slice=slice)
     d, meta, outcome, key = cached_density(ctx, view, params, slice)
+    policy.enforce_contributors(ctx, actor, view.study_id, meta)  # k after the time window
     meta["cache"] = {"density": outcome}
     if render is None:
         meta["scale"] = None

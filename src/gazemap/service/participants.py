@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from gazemap.errors import InvalidInputError, NotFoundError
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
+from gazemap.service.auditing import audit_refusals
 from gazemap.service.context import ServiceContext
 from gazemap.service.paging import check_page
 from gazemap.service.policy import require_admin, require_participant, require_study
@@ -141,6 +142,7 @@ def find_participant(
         return _outs(session, [participant])[0]
 
 
+@audit_refusals("participant.erase", target="participant:{participant_id}")
 def erase_participant(ctx: ServiceContext, *, actor: Actor, participant_id: int) -> int:
     """Erase a participant and every recording of theirs (admins; GDPR art. 17).
 
@@ -174,9 +176,10 @@ def erase_participant(ctx: ServiceContext, *, actor: Actor, participant_id: int)
     entry holds the participant's row id, the counts and the stimulus ids, never the
     pseudonym or any attribute.
     """
-    require_admin(actor, action="erase participants")
     with ctx.session() as session:
-        participant = require_participant(session, actor, participant_id, need="admin")
+        # visibility first: a participant of a study the caller cannot see is a 404
+        participant = require_participant(session, actor, participant_id, need="viewer")
+        require_admin(actor, action="erase participants")
         study_id = participant.study_id
         rows = session.execute(
             select(Recording.stimulus_id, Recording.gaze_key).where(

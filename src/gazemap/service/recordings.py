@@ -16,10 +16,16 @@ from sqlalchemy import func, select, update
 from gazemap.errors import InvalidInputError
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
+from gazemap.service.auditing import audit_refusals
 from gazemap.service.context import ServiceContext
 from gazemap.service.ingest import ingest_recordings
 from gazemap.service.paging import check_page
-from gazemap.service.policy import require_participant, require_recording, require_stimulus
+from gazemap.service.policy import (
+    require_export,
+    require_participant,
+    require_recording,
+    require_stimulus,
+)
 from gazemap.service.schemas import Page, RecordingOut
 from gazemap.store.codec import decode_recording_arrays
 from gazemap.store.models import Recording, Stimulus
@@ -78,6 +84,7 @@ def get_recording(ctx: ServiceContext, *, actor: Actor, recording_id: int) -> Re
         )
 
 
+@audit_refusals("recording.delete", target="recording:{recording_id}")
 def delete_recording(ctx: ServiceContext, *, actor: Actor, recording_id: int) -> None:
     """Delete a recording (researchers) and bump its stimulus's ``data_version``.
 
@@ -105,6 +112,7 @@ def delete_recording(ctx: ServiceContext, *, actor: Actor, recording_id: int) ->
         )
 
 
+@audit_refusals("recording.export", target="recording:{recording_id}")
 def export_recording(
     ctx: ServiceContext, *, actor: Actor, recording_id: int
 ) -> dict[str, np.ndarray[Any, Any]]:
@@ -117,7 +125,7 @@ def export_recording(
         exactly as stored (after cleaning and mapping to stimulus px).
     """
     with ctx.session() as session:
-        recording = require_recording(session, actor, recording_id, need="researcher")
+        recording = require_export(session, actor, recording_id)
         key = recording.gaze_key
         record_audit(
             session,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from gazemap.errors import ConflictError, InvalidInputError, PayloadTooLargeError
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
+from gazemap.service.auditing import audit_refusals
 from gazemap.service.context import ServiceContext
 from gazemap.service.paging import check_page
 from gazemap.service.policy import require_stimulus, require_study
@@ -151,6 +152,7 @@ def stimulus_out(session: Session, stimulus: Stimulus) -> StimulusOut:
     )
 
 
+@audit_refusals("stimulus.create", target="study:{study_id}")
 def ingest_stimulus(
     ctx: ServiceContext,
     *,
@@ -309,6 +311,7 @@ def stimulus_image(ctx: ServiceContext, *, actor: Actor, stimulus_id: int) -> tu
     return ctx.blobs.get(key), content_type or "application/octet-stream"
 
 
+@audit_refusals("stimulus.delete", target="stimulus:{stimulus_id}")
 def delete_stimulus(ctx: ServiceContext, *, actor: Actor, stimulus_id: int) -> None:
     """Delete a stimulus and its recordings (researchers); blobs are left to GC."""
     with ctx.session() as session:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from gazemap.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
+from gazemap.service.auditing import audit_refusals
 from gazemap.service.context import ServiceContext
 from gazemap.service.paging import check_page
 from gazemap.service.policy import require_study, study_role
@@ -182,6 +183,7 @@ def get_study(ctx: ServiceContext, *, actor: Actor, study_id: int) -> StudyOut:
         return _out(study, study_role(session, actor, study_id))
 
 
+@audit_refusals("study.update", target="study:{study_id}")
 def update_study(ctx: ServiceContext, *, actor: Actor, study_id: int, **changes: Any) -> StudyOut:
     """Change ``name``, ``description``, ``screen`` or ``min_group_size`` (researchers).
 
@@ -220,6 +222,7 @@ def update_study(ctx: ServiceContext, *, actor: Actor, study_id: int, **changes:
         return _out(study, study_role(session, actor, study_id))
 
 
+@audit_refusals("study.delete", target="study:{study_id}")
 def delete_study(ctx: ServiceContext, *, actor: Actor, study_id: int) -> None:
     """Delete a study with its stimuli, participants and recordings (researchers).
 
@@ -242,6 +245,7 @@ def _member_out(membership: Membership, username: str) -> MemberOut:
     )
 
 
+@audit_refusals("study.add_member", target="study:{study_id}", keep=("role",))
 def add_member(
     ctx: ServiceContext, *, actor: Actor, study_id: int, username: str, role: str
 ) -> MemberOut:
@@ -298,6 +302,7 @@ def list_members(ctx: ServiceContext, *, actor: Actor, study_id: int) -> list[Me
         return [_member_out(m, name) for m, name in rows]
 
 
+@audit_refusals("study.remove_member", target="user:{user_id}")
 def remove_member(ctx: ServiceContext, *, actor: Actor, study_id: int, user_id: int) -> None:
     """Remove a user from a study (researchers).
 
