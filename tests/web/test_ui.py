@@ -318,11 +318,11 @@ def test_downloads_match_the_view(page: Any, server: Server) -> None:
     open_stimulus(page, server.demo_stimulus_id, "level=2")
     # "Hide map" shows the stimulus alone, and showing the map again restores it
     heat = map_bytes(page)
+    heat_src = page.get_attribute(".stage img.map", "src")
     hide = page.get_by_role("button", name="Hide map")
     hide.click()
     page.wait_for_function(
-        "src => document.querySelector('.stage img.map').src !== src",
-        arg=page.get_attribute(".stage img.map", "src"),
+        "src => document.querySelector('.stage img.map').src !== src", arg=heat_src
     )
     assert hide.get_attribute("aria-pressed") == "true"
     assert map_bytes(page) != heat
