@@ -24,7 +24,7 @@ from gazemap.cache import make_key
 from gazemap.kde import estimate_cost as kde_estimate_cost
 from gazemap.service import policy
 from gazemap.service.actor import Actor
-from gazemap.service.auditing import audited
+from gazemap.service.auditing import audit_refusals, audited
 from gazemap.service.authorise import authorised_stimulus
 from gazemap.service.context import ServiceContext
 from gazemap.service.density import (
@@ -156,6 +156,8 @@ def build_heatmap(
     return HeatmapResult(d, png, meta, image_outcome, etag_of(key, ikey))
 
 
+# the API estimates before it builds: a refusal surfaces here first
+@audit_refusals("heatmap.view", target="stimulus:{stimulus_id}", keep=("params", "slice"))
 def estimate_cost(
     ctx: ServiceContext,
     *,

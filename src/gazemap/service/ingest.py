@@ -37,6 +37,7 @@ from gazemap.errors import InvalidInputError, NotFoundError, PayloadTooLargeErro
 from gazemap.gaze import CleaningReport, Recording, ScreenGeometry, clean
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
+from gazemap.service.auditing import audit_refusals
 from gazemap.service.context import ServiceContext
 from gazemap.service.ingest_values import (
     RECORDING_ATTRIBUTES,
@@ -166,6 +167,8 @@ def _participant_ids(
     return ids
 
 
+# nothing of the call is kept: ``participant=`` is a raw participant id
+@audit_refusals("recordings.ingest", target="stimulus:{stimulus_id}")
 def ingest_recordings(
     ctx: ServiceContext,
     *,

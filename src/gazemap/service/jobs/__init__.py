@@ -28,6 +28,7 @@ from gazemap.errors import InvalidInputError, NotFoundError
 from gazemap.jobs import JobRunner, build_job_runner, new_job_id
 from gazemap.jobs.celery_runner import DEFAULT_QUEUE
 from gazemap.service.actor import Actor
+from gazemap.service.auditing import audit_refusals
 from gazemap.service.context import ServiceContext
 from gazemap.service.density import heatmap_grid
 from gazemap.service.jobs import tasks as _tasks  # noqa: F401 (registers the task kinds)
@@ -133,6 +134,7 @@ def _out(job: Job) -> JobOut:
     return out
 
 
+@audit_refusals("heatmap.view", target="stimulus:{stimulus_id}", keep=("params", "slice", "render"))
 def submit_heatmap_job(
     ctx: ServiceContext,
     *,
@@ -225,6 +227,7 @@ def _heatmap_job_params(
     }
 
 
+@audit_refusals("study.prerender", target="study:{study_id}")
 def prerender_study(
     ctx: ServiceContext,
     *,
