@@ -185,9 +185,9 @@ class ObservabilityMiddleware:
                 message = {**message, "headers": headers}
                 response["status"] = int(message["status"])
                 response["headers"] = _headers(headers)
-                if wants_body(
-                    method, route_template(scope), response["status"], response["headers"]
-                ):
+                # routing is over once the response starts: match (or re-match) once
+                response["route"] = route_template(scope)
+                if wants_body(method, response["route"], response["status"], response["headers"]):
                     response["body"] = bytearray()
             elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
@@ -230,7 +230,7 @@ class ObservabilityMiddleware:
         seconds: float,
         failure: BaseException | None,
     ) -> None:
-        route = route_template(scope)
+        route = response.get("route") or route_template(scope)
         status = int(response["status"])
         body = response["body"]
         fields = observe_response(
