@@ -3,6 +3,7 @@ and production refusing default or short secrets through ``create_app``."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +21,8 @@ TOKEN = "/api/v1/auth/token"
 
 
 @pytest.fixture
-def strict_client(tmp_path: Path, sqlite_database: str) -> Iterator[TestClient]:
-    """An app allowing 3 attempts per account and 5 per address per minute."""
+def strict(tmp_path: Path, sqlite_database: str) -> Iterator[tuple[TestClient, ServiceContext]]:
+    """A client of an app allowing 3 attempts per account and 5 per address per minute."""
     settings = service_settings(
         tmp_path / "home",
         sqlite_database,
@@ -32,8 +33,7 @@ def strict_client(tmp_path: Path, sqlite_database: str) -> Iterator[TestClient]:
     ctx = ServiceContext.from_settings(settings)
     try:
         with TestClient(create_app(settings, context=ctx)) as client:
-            client.app_state_ctx = ctx  # type: ignore[attr-defined]
-            yield client
+            yield client, ctx
     finally:
         ctx.close()
 
@@ -43,9 +43,9 @@ def attempt(client: TestClient, username: str, password: str = "wrong password")
 
 
 def test_account_limit_gives_429_with_retry_after(
-    strict_client: TestClient, password_hash: str
+    strict: tuple[TestClient, ServiceContext], password_hash: str
 ) -> None:
-    ctx: ServiceContext = strict_client.app_state_ctx  # type: ignore[attr-defined]
+    strict_client, ctx = strict
     account = make_account(ctx, strict_client, "viewer", password_hash)  # no sign-in yet
     assert [attempt(strict_client, account.username) for _ in range(3)] == [401, 401, 401]
     refused = strict_client.post(TOKEN, data={"username": account.username, "password": PASSWORD})
@@ -57,15 +57,16 @@ def test_account_limit_gives_429_with_retry_after(
     assert attempt(strict_client, account.username.upper()) == 429
 
 
-def test_address_limit_covers_many_usernames(strict_client: TestClient) -> None:
+def test_address_limit_covers_many_usernames(strict: tuple[TestClient, ServiceContext]) -> None:
+    strict_client, _ = strict
     codes = [attempt(strict_client, f"guess-{i}") for i in range(7)]
     assert codes == [401] * 5 + [429] * 2
 
 
 def test_unknown_and_known_users_get_the_same_answer(
-    strict_client: TestClient, password_hash: str
+    strict: tuple[TestClient, ServiceContext], password_hash: str
 ) -> None:
-    ctx: ServiceContext = strict_client.app_state_ctx  # type: ignore[attr-defined]
+    strict_client, ctx = strict
     account = make_account(ctx, strict_client, "viewer", password_hash)
     known = strict_client.post(TOKEN, data={"username": account.username, "password": "nope-nope"})
     unknown = strict_client.post(TOKEN, data={"username": "no-such-user", "password": "nope-nope"})
@@ -125,3 +126,35 @@ def test_create_app_accepts_production_with_long_secrets(
         assert app.state.settings.environment == "production"
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.redis
+def test_instances_share_sign_in_counts_through_redis(
+    tmp_path: Path, sqlite_database: str, redis_url: str
+) -> None:
+    from gazemap.api.ratelimit import RedisRateLimiter, build_rate_limiter
+
+    settings = service_settings(
+        tmp_path / "home",
+        sqlite_database,
+        redis_url=redis_url,
+        security=SecuritySettings(
+            login_attempts_per_account=2, login_attempts_per_ip=10_000, login_window_seconds=60
+        ),
+    )
+    limiter = build_rate_limiter(settings)
+    assert isinstance(limiter, RedisRateLimiter)
+    limiter.close()
+    ctx = ServiceContext.from_settings(settings)
+    name = f"shared-{secrets.token_hex(6)}"
+    try:
+        with (
+            TestClient(create_app(settings, context=ctx)) as first,
+            TestClient(create_app(settings, context=ctx)) as second,
+        ):
+            assert attempt(first, name) == 401
+            assert attempt(second, name) == 401
+            assert attempt(first, name) == 429
+            assert attempt(second, name) == 429
+    finally:
+        ctx.close()
