@@ -200,3 +200,32 @@ def test_rs256_refuses_hs256_signed_with_the_public_key(tmp_path: Path) -> None:
 def test_rs256_needs_both_key_files() -> None:
     with pytest.raises(ValueError, match="PRIVATE_KEY_FILE"):
         Settings(environment="test", security=SecuritySettings(jwt_algorithm="RS256"))
+
+
+def test_logout_ends_the_access_tokens_of_the_sign_in(
+    client: TestClient, researcher: Account
+) -> None:
+    mine = sign_in_pair(client, researcher)
+    other = sign_in_pair(client, researcher)  # another device, another family
+    assert client.get(ME, headers=bearer(mine["access_token"])).status_code == 200
+    out = client.post("/api/v1/auth/logout", json={"refresh_token": mine["refresh_token"]})
+    assert out.status_code == 204
+    ended = client.get(ME, headers=bearer(mine["access_token"]))
+    assert ended.status_code == 401
+    assert "sign in again" in ended.json()["detail"]
+    assert client.get(ME, headers=bearer(other["access_token"])).status_code == 200
+
+
+def test_refresh_reuse_ends_the_access_tokens_of_the_family(
+    client: TestClient, researcher: Account
+) -> None:
+    first = sign_in_pair(client, researcher)
+    rotated = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    ).json()
+    # rotation keeps the sign-in alive: the older access token still works until expiry
+    assert client.get(ME, headers=bearer(first["access_token"])).status_code == 200
+    assert client.get(ME, headers=bearer(rotated["access_token"])).status_code == 200
+    client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    for token in (first["access_token"], rotated["access_token"]):
+        assert client.get(ME, headers=bearer(token)).status_code == 401

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gazemap.api.sessions import family_active
 from gazemap.api.tokens import decode_token
 from gazemap.errors import AuthenticationError, StorageError
 from gazemap.service.accounts import get_actor
@@ -55,6 +56,8 @@ def optional_actor(ctx: ContextDep, credentials: _Credentials) -> Actor | None:
     if credentials.scheme.lower() != "bearer":
         raise AuthenticationError("send the access token as 'Authorization: Bearer <token>'")
     claims = decode_token(ctx.settings, credentials.credentials, typ="access")
+    if claims.family is not None and not family_active(ctx, family=claims.family):
+        raise AuthenticationError("this sign-in has ended (signed out or revoked); sign in again")
     return get_actor(ctx, user_id=claims.user_id)
 
 

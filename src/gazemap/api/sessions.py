@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from gazemap.api.schemas import TokenPair
 from gazemap.api.tokens import decode_token, encode_token
@@ -24,12 +24,14 @@ from gazemap.service.accounts import authenticate, get_actor
 from gazemap.service.context import ServiceContext
 from gazemap.store.models import RefreshToken
 
-__all__ = ["refresh_session", "sign_in", "sign_out"]
+__all__ = ["family_active", "refresh_session", "sign_in", "sign_out"]
 
 
 def _pair(ctx: ServiceContext, user_id: int, family: str | None) -> TokenPair:
-    access, access_claims = encode_token(ctx.settings, user_id=user_id, typ="access")
     refresh, claims = encode_token(ctx.settings, user_id=user_id, typ="refresh", family=family)
+    access, access_claims = encode_token(
+        ctx.settings, user_id=user_id, typ="access", family=claims.family
+    )
     with ctx.session() as session:
         session.add(
             RefreshToken(
@@ -105,8 +107,7 @@ def refresh_session(ctx: ServiceContext, *, refresh_token: str) -> TokenPair:
 def sign_out(ctx: ServiceContext, *, refresh_token: str) -> None:
     """End a session: revoke every refresh token of the presented token's family.
 
-    Access tokens already issued stay valid until they expire
-    (``security.access_token_minutes``, 15 by default): they are not looked up.
+    Access tokens of the family stop working too (:func:`family_active`).
 
     Raises
     ------
@@ -123,3 +124,18 @@ def sign_out(ctx: ServiceContext, *, refresh_token: str) -> None:
             .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
+
+
+def family_active(ctx: ServiceContext, *, family: str) -> bool:
+    """Whether the sign-in ``family`` still has a usable refresh token.
+
+    False after logout and after a refresh-token reuse revoked it, so access tokens of
+    that sign-in stop working at once instead of at their expiry.
+    """
+    with ctx.session() as session:
+        live = session.scalar(
+            select(RefreshToken.jti)
+            .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
+            .limit(1)
+        )
+    return live is not None

@@ -5,8 +5,9 @@ the RSA key pair of ``security.private_key_file``/``public_key_file`` (RS256, wh
 ``security.jwt_algorithm`` says so; several instances then need only the public key to
 verify, and a leaked verifier cannot mint tokens). They carry ``sub``
 (the user id as text), ``typ`` (``access`` or ``refresh``), ``iat``, ``exp`` and
-``jti``; refresh tokens add ``fam`` (the login family, for reuse detection, see
-:mod:`gazemap.api.sessions`). Decoding pins the algorithm to the configured one, so a
+``jti``, and ``fam``, the sign-in family (for refresh tokens always, for access tokens
+issued at sign-in or refresh: revoking the family at logout or on refresh-token reuse
+also ends its access tokens, see :mod:`gazemap.api.sessions`). Decoding pins the algorithm to the configured one, so a
 token with ``alg: none``, signed with another algorithm (an HS256 token "signed" with
 the RSA public key included) or with another key is refused, and requires every one
 of those claims.
@@ -96,7 +97,8 @@ def encode_token(
     typ:
         ``"access"`` or ``"refresh"``.
     family:
-        Login family of a refresh token (a new one when ``None``).
+        Sign-in family: of a refresh token (a new one when ``None``), or of an access
+        token issued with it (none when ``None``).
     now:
         Issue time; the current time by default.
 
@@ -115,7 +117,7 @@ def encode_token(
         user_id=user_id,
         typ=typ,
         jti=secrets.token_urlsafe(24),
-        family=(family or secrets.token_urlsafe(24)) if typ == "refresh" else None,
+        family=(family or secrets.token_urlsafe(24)) if typ == "refresh" else family,
         expires_at=issued + lifetime,
     )
     payload: dict[str, Any] = {

@@ -51,7 +51,7 @@ def refresh(ctx: ContextDep, body: RefreshIn) -> TokenPair:
     responses={401: PROBLEM_RESPONSES[401]},
 )
 def logout(ctx: ContextDep, body: RefreshIn) -> Response:
-    """Revoke the refresh token and every token of its sign-in; access tokens already issued expire on their own within minutes."""
+    """Revoke the refresh token and every token of its sign-in, access tokens included."""
     sign_out(ctx, refresh_token=body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
