@@ -14,6 +14,7 @@ from typing import Any
 
 from gazemap.cache import make_key
 from gazemap.service.actor import Actor
+from gazemap.service.auditing import audit_refusals
 from gazemap.service.authorise import authorised_stimulus
 from gazemap.service.context import ServiceContext
 from gazemap.service.density import etag_of
@@ -34,6 +35,7 @@ def representation_tag(service_etag: str, format: str) -> str:
     return f"{service_etag}.{format}"
 
 
+@audit_refusals("heatmap.view", target="stimulus:{stimulus_id}", keep=("params", "slice"))
 def heatmap_etag(
     ctx: ServiceContext,
     *,
