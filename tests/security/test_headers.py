@@ -112,3 +112,19 @@ def test_cors_allows_only_the_configured_origins() -> None:
 def test_malformed_origins_are_refused(origin: str) -> None:
     with pytest.raises(InvalidInputError, match="cors_origins"):
         check_origins([origin])
+
+
+def test_hsts_behind_a_trusted_proxy_that_says_https() -> None:
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    # what `gazemap serve --proxy-headers` puts in front of the app
+    behind = ProxyHeadersMiddleware(tiny_app(), trusted_hosts="*")
+    with TestClient(behind) as client:  # type: ignore[arg-type]
+        told = client.get("/api/v1/thing", headers={"X-Forwarded-Proto": "https"})
+        assert told.headers["strict-transport-security"].startswith("max-age=31536000")
+        plain = client.get("/api/v1/thing", headers={"X-Forwarded-Proto": "http"})
+        assert "strict-transport-security" not in plain.headers
+    untrusted = ProxyHeadersMiddleware(tiny_app(), trusted_hosts="10.9.9.9")
+    with TestClient(untrusted) as client:  # type: ignore[arg-type]
+        forged = client.get("/api/v1/thing", headers={"X-Forwarded-Proto": "https"})
+        assert "strict-transport-security" not in forged.headers
