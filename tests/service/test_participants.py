@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from gazemap.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from gazemap.errors import InvalidInputError, NotFoundError, PermissionDeniedError, StorageError
 from gazemap.service import participants
 from gazemap.service.actor import Actor
 from gazemap.service.audit import list_audit
@@ -18,6 +19,7 @@ from gazemap.service.context import ServiceContext
 from gazemap.service.recordings import ingest_recordings, list_recordings
 from gazemap.service.schemas import StimulusOut, StudyOut
 from gazemap.service.stimuli import get_stimulus, ingest_stimulus
+from gazemap.store.gc import collect_orphan_blobs
 from gazemap.store.models import Recording
 from tests.service.fixtures import image_bytes
 from tests.service.gazefiles import PEOPLE, fixation_csv
@@ -172,3 +174,29 @@ def test_erasure_keeps_blobs_other_recordings_share(
         ctx, actor=admin, participant_id=first.recordings[0].participant_id
     )
     assert ctx.blobs.exists(key)
+
+
+def test_erasure_succeeds_when_a_blob_cannot_be_deleted(
+    ctx: ServiceContext,
+    admin: Actor,
+    researcher: Actor,
+    study: StudyOut,
+    stimulus: StimulusOut,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = fixation_csv(tmp_path / "one.csv", PEOPLE[:1], seed=study.id)
+    result = ingest_recordings(ctx, actor=researcher, stimulus_id=stimulus.id, path=path)
+
+    def broken_delete(key: str) -> None:
+        raise StorageError("blob store is read-only")
+
+    monkeypatch.setattr(ctx.blobs, "delete", broken_delete)
+    person = result.recordings[0].participant_id
+    assert participants.erase_participant(ctx, actor=admin, participant_id=person) == 1
+    with pytest.raises(NotFoundError):
+        participants.get_participant(ctx, actor=admin, participant_id=person)
+    monkeypatch.undo()
+    with ctx.session() as session:
+        report = collect_orphan_blobs(session, ctx.blobs, older_than=timedelta(0), dry_run=True)
+    assert len(report.deleted) == 1  # the gaze blob, left for the collector

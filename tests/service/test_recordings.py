@@ -15,6 +15,7 @@ from gazemap.errors import (
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    StorageError,
 )
 from gazemap.service import recordings
 from gazemap.service.actor import Actor
@@ -356,3 +357,16 @@ def test_smi_export_with_the_emip_participant_table(
 
 def participants_of(ctx: ServiceContext, actor: Actor, study: StudyOut) -> list[ParticipantOut]:
     return list_participants(ctx, actor=actor, study_id=study.id).items
+
+
+def test_a_missing_gaze_blob_is_a_storage_error(
+    ctx: ServiceContext, researcher: Actor, stimulus: StimulusOut, tmp_path: Path
+) -> None:
+    path = fixation_csv(tmp_path / "f.csv", PEOPLE[:1], seed=stimulus.id)
+    (rec,) = recordings.ingest_recordings(
+        ctx, actor=researcher, stimulus_id=stimulus.id, path=path
+    ).recordings
+    for key in list(ctx.blobs.keys()):
+        ctx.blobs.delete(key)
+    with pytest.raises(StorageError, match=f"gaze data of recording {rec.id} is missing"):
+        recordings.export_recording(ctx, actor=researcher, recording_id=rec.id)

@@ -18,6 +18,7 @@ from gazemap.errors import (
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    StorageError,
 )
 from gazemap.service import stimuli
 from gazemap.service.actor import Actor
@@ -26,6 +27,7 @@ from gazemap.service.recordings import ingest_recordings, list_recordings
 from gazemap.service.schemas import StimulusOut, StudyOut
 from gazemap.store.blobs.base import key_for_bytes
 from gazemap.store.gc import collect_orphan_blobs
+from gazemap.store.models import Stimulus
 from tests.service.fixtures import image_bytes
 from tests.service.gazefiles import PEOPLE, fixation_csv
 
@@ -261,3 +263,16 @@ def test_delete_stimulus(
     with pytest.raises(NotFoundError):
         list_recordings(ctx, actor=researcher, stimulus_id=stimulus.id)
     assert len(list(ctx.blobs.keys())) == 1 + len(PEOPLE)  # left to the garbage collector
+
+
+def test_a_missing_image_blob_is_a_storage_error(
+    ctx: ServiceContext, stimulus: StimulusOut, viewer: Actor
+) -> None:
+    with ctx.session() as session:
+        row = session.get(Stimulus, stimulus.id)
+        assert row is not None
+        key = row.image_key
+    assert key is not None
+    ctx.blobs.delete(key)
+    with pytest.raises(StorageError, match=f"image of stimulus {stimulus.id} is missing"):
+        stimuli.stimulus_image(ctx, actor=viewer, stimulus_id=stimulus.id)

@@ -54,6 +54,8 @@ def test_viewers_cannot_create_studies(ctx: ServiceContext, viewer: Actor) -> No
         ({"name": "x" * 201}, "name"),
         ({"name": "ok", "screen": {"width_px": -5}}, "screen"),
         ({"name": "ok", "screen": {"width_px": 10.5}}, "screen"),
+        ({"name": "ok", "screen": {"width_px": 2**70}}, "screen"),
+        ({"name": "ok", "screen": {"distance_mm": float("inf")}}, "screen"),
         ({"name": "ok", "screen": {"depth_mm": 3}}, "screen"),
         ({"name": "ok", "min_group_size": 0}, "min_group_size"),
     ],

@@ -20,6 +20,7 @@ from gazemap.errors import InvalidInputError, NotFoundError
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
 from gazemap.service.auditing import audit_refusals
+from gazemap.service.blob_io import delete_blobs
 from gazemap.service.context import ServiceContext
 from gazemap.service.paging import check_page
 from gazemap.service.policy import require_admin, require_participant, require_study
@@ -209,6 +210,5 @@ def erase_participant(ctx: ServiceContext, *, actor: Actor, participant_id: int)
         still_used = set(
             session.scalars(select(Recording.gaze_key).where(Recording.gaze_key.in_(keys)))
         )
-    for key in sorted(keys - still_used):
-        ctx.blobs.delete(key)
+    delete_blobs(ctx, keys - still_used)  # what cannot go now is left to GC
     return len(rows)

@@ -17,6 +17,7 @@ from gazemap.errors import InvalidInputError
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
 from gazemap.service.auditing import audit_refusals
+from gazemap.service.blob_io import read_blob
 from gazemap.service.context import ServiceContext
 from gazemap.service.ingest import ingest_recordings
 from gazemap.service.paging import check_page
@@ -134,4 +135,6 @@ def export_recording(
             study_id=recording.study_id,
             target=f"recording:{recording_id}",
         )
-    return decode_recording_arrays(ctx.blobs.get(key))
+    return decode_recording_arrays(
+        read_blob(ctx, key, what=f"the gaze data of recording {recording_id}")
+    )

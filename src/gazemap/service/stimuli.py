@@ -22,6 +22,7 @@ from gazemap.errors import ConflictError, InvalidInputError, PayloadTooLargeErro
 from gazemap.service.actor import Actor
 from gazemap.service.audit import record_audit
 from gazemap.service.auditing import audit_refusals
+from gazemap.service.blob_io import read_blob
 from gazemap.service.context import ServiceContext
 from gazemap.service.paging import check_page
 from gazemap.service.policy import require_stimulus, require_study
@@ -308,7 +309,8 @@ def stimulus_image(ctx: ServiceContext, *, actor: Actor, stimulus_id: int) -> tu
         key, content_type = stimulus.image_key, stimulus.content_type
     if key is None:
         raise InvalidInputError(f"stimulus {stimulus_id} has no image", field="stimulus_id")
-    return ctx.blobs.get(key), content_type or "application/octet-stream"
+    data = read_blob(ctx, key, what=f"the image of stimulus {stimulus_id}")
+    return data, content_type or "application/octet-stream"
 
 
 @audit_refusals("stimulus.delete", target="stimulus:{stimulus_id}")

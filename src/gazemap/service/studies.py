@@ -42,6 +42,9 @@ SCREEN_FIELDS = {
     "height_mm": "screen_height_mm",
     "distance_mm": "viewing_distance_mm",
 }
+#: Largest screen size (px) or distance (mm) accepted; beyond it a typo, and beyond
+#: 2**63 a database error.
+MAX_SCREEN_VALUE = 100_000
 _UPDATABLE = ("name", "description", "screen", "min_group_size")
 
 
@@ -52,7 +55,7 @@ def _name(name: str) -> str:
 
 
 def _screen(screen: dict[str, Any] | None) -> dict[str, Any]:
-    """Study columns from a ``screen`` mapping, every value checked positive."""
+    """Study columns from a ``screen`` mapping, every value in ``(0, MAX_SCREEN_VALUE]``."""
     if screen is None:
         return {}
     unknown = sorted(set(screen) - set(SCREEN_FIELDS))
@@ -65,9 +68,10 @@ def _screen(screen: dict[str, Any] | None) -> dict[str, Any]:
         value = screen.get(key)
         if value is not None:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not ok or not math.isfinite(value) or value <= 0:
+            if not ok or not math.isfinite(value) or not 0 < value <= MAX_SCREEN_VALUE:
                 raise InvalidInputError(
-                    f"screen.{key} must be a number > 0, got {value!r}", field="screen"
+                    f"screen.{key} must be a number in (0, {MAX_SCREEN_VALUE}], got {value!r}",
+                    field="screen",
                 )
             if key.endswith("_px"):
                 if int(value) != value:
