@@ -64,3 +64,50 @@ def test_other_databases_and_garbage_are_refused(url: str) -> None:
     with pytest.raises(InvalidInputError, match="database URL") as info:
         create_engine_for(url)
     assert info.value.field == "database_url"
+
+
+def test_sqlite_read_then_write_waits_for_a_concurrent_writer_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    # A deferred transaction that reads, sees another connection commit, then writes,
+    # fails at once with "database is locked" in WAL mode; an immediate one waits.
+    import threading
+
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'race.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+        conn.execute(text("INSERT INTO counter VALUES (0)"))
+    first_has_read = threading.Event()
+    second_committed = threading.Event()
+    errors: list[BaseException] = []
+
+    def read_then_write() -> None:
+        try:
+            with engine.begin() as conn:
+                n = conn.execute(text("SELECT n FROM counter")).scalar_one()
+                first_has_read.set()
+                second_committed.wait(timeout=1.0)
+                conn.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+        except BaseException as exc:  # the assertion below reports it
+            errors.append(exc)
+
+    def write() -> None:
+        first_has_read.wait(timeout=5.0)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE counter SET n = n + 10"))
+            second_committed.set()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read_then_write), threading.Thread(target=write)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    try:
+        assert errors == []
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 11
+    finally:
+        engine.dispose()

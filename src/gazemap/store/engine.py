@@ -5,9 +5,10 @@ Nothing is built at import: the API's app factory and the CLI call
 
 SQLite connections get ``PRAGMA foreign_keys=ON`` (cascades and the composite study
 keys depend on it), WAL journaling for file databases (readers do not block the
-writer), a busy timeout, and explicit ``BEGIN`` so that transactions and SAVEPOINTs
+writer), a busy timeout, and explicit ``BEGIN IMMEDIATE`` so that transactions and SAVEPOINTs
 behave as on PostgreSQL (the pysqlite driver's own transaction handling does not
-emit ``BEGIN`` before every statement). PostgreSQL uses psycopg 3 with
+emit ``BEGIN`` before every statement) and a read-then-write transaction waits for a
+concurrent writer instead of failing. PostgreSQL uses psycopg 3 with
 ``pool_pre_ping`` so a restarted server costs one retry, not an error.
 """
 
@@ -57,7 +58,12 @@ def _install_sqlite_pragmas(engine: Engine, *, foreign_keys: bool, wal: bool) ->
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and
+        # then writes fails at once with "database is locked" when another connection
+        # committed in between (WAL snapshot upgrade; busy_timeout does not apply), while
+        # an immediate one waits up to busy_timeout. Transactions here are short (heat
+        # maps compute outside them), so serialising them costs little.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine_for(
