@@ -92,8 +92,30 @@ def test_demographics_on_the_first_row_only_are_enough(tmp_path: Path) -> None:
 
 
 def test_non_numeric_age_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match="age must be a number"):
-        read(write(tmp_path, "t,x,y,age\n0,1,1,old\n"))
+    with pytest.raises(FormatError, match="age must be a number") as info:
+        read(write(tmp_path, "t,x,y,participant,age\n0,1,1,p1,31\n0,1,1,p2,old\n"))
+    assert info.value.line == 3
+
+
+def test_valid_ages_never_reread_the_file_for_a_line_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # finding a row's line rereads the file; doing it per recording made a 100-person
+    # file take half a minute
+    import gazemap.formats.generic_csv as generic_csv
+
+    calls: list[int] = []
+    real = generic_csv.line_of_row
+
+    def counting(*args: object, **kwargs: object) -> int | None:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(generic_csv, "line_of_row", counting)
+    rows = "".join(f"0,1,1,p{i},{20 + i}\n4,2,2,p{i},{20 + i}\n" for i in range(30))
+    recordings = read(write(tmp_path, "t,x,y,participant,age\n" + rows))
+    assert [r.attributes["age"] for r in recordings] == [20 + i for i in range(30)]
+    assert calls == []
 
 
 def test_valid_column_and_missing_values(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -164,7 +165,7 @@ def split_recordings(
             values = column[idx]
             if name in SPECIAL_ATTRIBUTES:
                 # demographics are often written on the first row only: blanks are ignored
-                rows = np.arange(n_rows)[idx]
+                rows = idx if isinstance(idx, np.ndarray) else np.arange(n_rows)
                 given = ~_missing(values)
                 values, rows = values[given], rows[given]
             constant, value = _constant(values)
@@ -181,7 +182,7 @@ def split_recordings(
                 if value is None:
                     continue
                 if name == "age":
-                    value = _age(value, path=path, line=table.row_line(int(rows[0])))
+                    value = _age(value, path=path, line=partial(table.row_line, int(rows[0])))
                 if name == "device":
                     fields["device"] = str(value)
                 else:
@@ -216,12 +217,13 @@ def split_recordings(
     return recordings
 
 
-def _age(value: Any, *, path: str, line: int | None) -> float | int:
+def _age(value: Any, *, path: str, line: Callable[[], int | None]) -> float | int:
+    # ``line`` is only called on error: finding a row's line rereads the file
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise FormatError(
-            f"age must be a number, found {value!r}", path=path, line=line, column="age"
+            f"age must be a number, found {value!r}", path=path, line=line(), column="age"
         ) from None
     return int(number) if number.is_integer() else number
 
