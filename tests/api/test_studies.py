@@ -103,3 +103,13 @@ def test_paging_limits(client: TestClient, researcher: Account) -> None:
     response = client.get("/api/v1/studies", headers=researcher.headers, params={"limit": 0})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "limit"
+
+
+def test_changes_to_missing_studies_are_404(client: TestClient, admin: Account) -> None:
+    # refusals are audited; the entry must not reference a study row that does not exist
+    missing = "/api/v1/studies/987654"
+    assert client.patch(missing, headers=admin.headers, json={"name": "x"}).status_code == 404
+    assert client.delete(missing, headers=admin.headers).status_code == 404
+    member = {"username": admin.username, "role": "viewer"}
+    assert client.post(f"{missing}/members", headers=admin.headers, json=member).status_code == 404
+    assert client.delete(f"{missing}/members/1", headers=admin.headers).status_code == 404
