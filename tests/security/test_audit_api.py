@@ -92,3 +92,20 @@ def test_permission_changes_are_audited(
     assert ("study.add_member", "denied", viewer.id) in seen
     assert ("study.add_member", "ok", researcher.id) in seen
     assert ("study.remove_member", "ok", researcher.id) in seen
+
+
+def test_refusal_naming_a_missing_study_is_a_404_and_audited(
+    client: TestClient, admin: Account, researcher: Account
+) -> None:
+    missing = 2_000_000_000
+    response = client.delete(
+        f"{P}/studies/{missing}/members/{researcher.id}", headers=researcher.headers
+    )
+    assert response.status_code == 404, response.text
+    found = [
+        e
+        for e in entries(client, admin, action="study.remove_member", user_id=researcher.id)
+        if e["outcome"] == "denied"
+    ]
+    assert found
+    assert found[0]["study_id"] is None

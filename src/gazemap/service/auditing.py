@@ -20,15 +20,17 @@ an upload), passwords and file contents never reach the log.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from gazemap.errors import GroupTooSmallError, NotFoundError, PermissionDeniedError
+from gazemap.errors import GazemapError, GroupTooSmallError, NotFoundError, PermissionDeniedError
 from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
-from gazemap.store.models import Participant, Recording, Stimulus
+from gazemap.store.models import Participant, Recording, Stimulus, Study
 
 __all__ = ["REFUSALS", "audit_refusals", "audited"]
 
@@ -38,7 +40,10 @@ R = TypeVar("R")
 #: The errors that count as a refusal (outcome ``"denied"``).
 REFUSALS: tuple[type[Exception], ...] = (PermissionDeniedError, GroupTooSmallError, NotFoundError)
 
+log = logging.getLogger("gazemap.audit")
+
 _STUDY_OF: dict[str, Any] = {
+    "study_id": (Study.id, Study.id),
     "stimulus_id": (Stimulus.study_id, Stimulus.id),
     "recording_id": (Recording.study_id, Recording.id),
     "participant_id": (Participant.study_id, Participant.id),
@@ -95,9 +100,8 @@ def _record(
     parameters = {name: _jsonable(kwargs[name]) for name in keep if name in kwargs}
     if reason is not None:
         parameters["refused"] = reason
-    study_id = kwargs.get("study_id")
-    if study_id is None:
-        study_id = _study_of(ctx, kwargs)
+    # looked up even when given: a refused call may name a study that does not exist
+    study_id = _study_of(ctx, kwargs)
     with ctx.session() as session:
         record_audit(
             session,
@@ -124,16 +128,22 @@ def _decorate(
             try:
                 result = function(*args, **kwargs)
             except REFUSALS as exc:
-                _record(
-                    ctx,
-                    actor,
-                    action,
-                    dict(kwargs),
-                    target=target,
-                    keep=keep,
-                    outcome="denied",
-                    reason=type(exc).__name__,
-                )
+                try:
+                    _record(
+                        ctx,
+                        actor,
+                        action,
+                        dict(kwargs),
+                        target=target,
+                        keep=keep,
+                        outcome="denied",
+                        reason=type(exc).__name__,
+                    )
+                except (SQLAlchemyError, GazemapError) as failure:
+                    # the refusal stands; a lost audit row must not turn it into a 500
+                    log.warning(
+                        "audit entry for a refused %s could not be written: %s", action, failure
+                    )
                 raise
             if record_ok:
                 _record(ctx, actor, action, dict(kwargs), target=target, keep=keep, outcome="ok")
