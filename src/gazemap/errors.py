@@ -160,6 +160,18 @@ class PayloadTooLargeError(GazemapError):
     """An upload, image or requested grid is larger than the configured limit."""
 
 
+class TooCostlyError(GazemapError):
+    """A computation would exceed the caller's cost bound; run it as a background job.
+
+    Raised by :func:`gazemap.service.heatmaps.build_heatmap` with ``max_cost`` on a cache
+    miss; ``cost`` is the estimate (:func:`gazemap.kde.estimate_cost` units).
+    """
+
+    def __init__(self, message: str, *, cost: float) -> None:
+        super().__init__(message)
+        self.cost = cost
+
+
 class RateLimitedError(GazemapError):
     """Too many attempts in the current window; retry after ``retry_after`` seconds."""
 

@@ -111,3 +111,33 @@ def test_sqlite_read_then_write_waits_for_a_concurrent_writer_instead_of_failing
             assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 11
     finally:
         engine.dispose()
+
+
+def test_sqlite_deferred_reader_runs_beside_an_open_writer(tmp_path: Path) -> None:
+    # IMMEDIATE would wait for the writer's lock (busy_timeout, then "database is
+    # locked"); a DEFERRED read-only transaction reads the last committed snapshot
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'readers.db'}")
+    reader = engine.execution_options(sqlite_begin="DEFERRED")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+            conn.execute(text("INSERT INTO counter VALUES (1)"))
+        with engine.begin() as writer:
+            writer.execute(text("UPDATE counter SET n = 2"))
+            with reader.begin() as conn:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+                assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 1
+        with reader.connect() as conn:
+            assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 2
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_begin_mode_is_checked(tmp_path: Path) -> None:
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'modes.db'}")
+    try:
+        bad = engine.execution_options(sqlite_begin="EXCLUSIVE; DROP")
+        with pytest.raises(InvalidInputError, match="sqlite_begin must be one of"), bad.begin():
+            pass
+    finally:
+        engine.dispose()

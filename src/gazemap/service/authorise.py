@@ -7,15 +7,18 @@ caller was allowed to see.
 
 from __future__ import annotations
 
+from sqlalchemy import and_, select
+
 from gazemap.errors import NotFoundError
+from gazemap.gaze import ScreenGeometry
 from gazemap.service import policy
 from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
 from gazemap.service.stimulus_view import StimulusView
-from gazemap.store.models import Study
+from gazemap.store.models import Membership, Stimulus, Study
 from gazemap.store.slices import Slice
 
-__all__ = ["authorised_stimulus"]
+__all__ = ["authorised_stimulus", "heatmap_access"]
 
 
 def authorised_stimulus(
@@ -69,3 +72,70 @@ def authorised_stimulus(
                     settings=ctx.settings,
                 )
         return StimulusView.of(session, stimulus)
+
+
+def heatmap_access(
+    ctx: ServiceContext, actor: Actor, stimulus_id: int, *, slice: Slice
+) -> tuple[StimulusView, int | None]:
+    """The stimulus, checked for a heat map, in one query, and the minimum group size to apply.
+
+    The cache-first form of :func:`authorised_stimulus`: stimulus, study and the
+    caller's membership role come from one joined ``SELECT``, and the group-size count
+    is left to the caller, who checks it against the cached density's contributors on
+    a hit (:func:`~gazemap.service.policy.check_contributor_count`: contributors never
+    exceed the participants the slice selects, so the refusal is the same) and runs
+    :func:`~gazemap.service.policy.check_group_size` before computing on a miss.
+
+    Parameters
+    ----------
+    ctx, actor, stimulus_id, slice:
+        As for :func:`authorised_stimulus`.
+
+    Returns
+    -------
+    tuple
+        The :class:`StimulusView` and the study's minimum group size, or ``None`` for an
+        admin (exempt).
+
+    Raises
+    ------
+    NotFoundError
+        No such stimulus, or one the caller may not see (one message for both).
+    PermissionDeniedError
+        A viewer asked for a demographic filter.
+    """
+    user_id = -1 if actor.user_id is None else actor.user_id
+    stmt = (
+        select(Stimulus, Study, Membership.role)
+        .join(Study, Study.id == Stimulus.study_id)
+        .outerjoin(
+            Membership,
+            and_(Membership.study_id == Stimulus.study_id, Membership.user_id == user_id),
+        )
+        .where(Stimulus.id == stimulus_id)
+    )
+    with ctx.session(readonly=True) as session:
+        found = session.execute(stmt).first()
+    if found is None:
+        raise NotFoundError(f"stimulus {stimulus_id} not found")
+    stimulus, study, member_role = found
+    role = "admin" if actor.is_admin else member_role
+    if role not in ("admin", "researcher", "viewer"):
+        raise NotFoundError(f"stimulus {stimulus_id} not found")
+    policy.check_slice_role(role, slice)
+    view = StimulusView(
+        id=stimulus.id,
+        study_id=stimulus.study_id,
+        width=stimulus.width,
+        height=stimulus.height,
+        image_key=stimulus.image_key,
+        data_version=stimulus.data_version,
+        study_screen=ScreenGeometry(
+            width_px=study.screen_width_px,
+            height_px=study.screen_height_px,
+            width_mm=study.screen_width_mm,
+            height_mm=study.screen_height_mm,
+            distance_mm=study.viewing_distance_mm,
+        ),
+    )
+    return view, None if actor.is_admin else policy.min_group_size(study, ctx.settings)

@@ -45,6 +45,8 @@ class ServiceContext:
     jobs:
         The job runner, once :func:`gazemap.service.jobs.enable_jobs` attached one
         (the API and ``gazemap worker`` do); ``None`` means jobs cannot be submitted.
+    readonly_sessions:
+        Session factory for :meth:`session` with ``readonly=True``; built from ``engine``.
     """
 
     settings: Settings
@@ -54,9 +56,14 @@ class ServiceContext:
     cache: Cache
     jobs: JobRunner | None = None
     arrays: ArrayCache = field(init=False, repr=False)
+    readonly_sessions: sessionmaker[Session] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.arrays = ArrayCache(self.settings.cache.array_cache_bytes)
+        # same pool; on SQLite its transactions begin DEFERRED (see gazemap.store.engine)
+        self.readonly_sessions = make_session_factory(
+            self.engine.execution_options(sqlite_begin="DEFERRED")
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:
@@ -76,9 +83,16 @@ class ServiceContext:
         )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed when the block ends, rolled back on error."""
-        with self.sessions() as session, session.begin():
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error.
+
+        ``readonly=True`` is for transactions that only read (the cached heat-map path):
+        on SQLite they begin ``DEFERRED`` instead of ``IMMEDIATE``, so they do not queue
+        behind each other or a writer. Writing in one is a programming error; on SQLite it
+        may fail with "database is locked" when another connection wrote meanwhile.
+        """
+        factory = self.readonly_sessions if readonly else self.sessions
+        with factory() as session, session.begin():
             yield session
 
     def close(self) -> None:

@@ -152,9 +152,23 @@ def compute_density(
 
 
 def cached_density(
-    ctx: ServiceContext, view: StimulusView, params: HeatmapParams, slice: Slice
+    ctx: ServiceContext,
+    view: StimulusView,
+    params: HeatmapParams,
+    slice: Slice,
+    *,
+    on_miss: Callable[[Grid], None] | None = None,
 ) -> tuple[FloatArray, dict[str, Any], str, str]:
     """The density of ``params`` and ``slice`` from the cache, computed once on a miss.
+
+    Parameters
+    ----------
+    ctx, view, params, slice:
+        Context, authorised stimulus, estimation parameters and slice.
+    on_miss:
+        Called with the grid when the first lookup misses, before anything is computed
+        (a group-size check, a cost bound); its exceptions propagate and nothing is
+        computed. A hit never calls it.
 
     Returns
     -------
@@ -174,6 +188,14 @@ def cached_density(
         params=params.canonical(),
         slice=slice.canonical(),
     )
+    if on_miss is not None:
+        found = ctx.cache.lookup(key)
+        if found.value is not None:
+            outcome = f"hit-{found.tier}"
+            ctx.cache.stats.record_outcome(outcome)
+            d, meta = decode_density(found.value)
+            return d, dict(meta), outcome, key
+        on_miss(grid)
     fresh: list[tuple[FloatArray, dict[str, Any]]] = []
 
     def compute() -> bytes:

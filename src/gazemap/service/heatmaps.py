@@ -21,11 +21,13 @@ import numpy as np
 import numpy.typing as npt
 
 from gazemap.cache import make_key
+from gazemap.errors import TooCostlyError
+from gazemap.kde import Grid
 from gazemap.kde import estimate_cost as kde_estimate_cost
 from gazemap.service import policy
 from gazemap.service.actor import Actor
 from gazemap.service.auditing import audit_refusals, audited
-from gazemap.service.authorise import authorised_stimulus
+from gazemap.service.authorise import authorised_stimulus, heatmap_access
 from gazemap.service.context import ServiceContext
 from gazemap.service.density import (
     cached_density,
@@ -36,6 +38,8 @@ from gazemap.service.density import (
 )
 from gazemap.service.params import HeatmapParams, RenderOptions
 from gazemap.service.points import load_rows
+from gazemap.service.stimulus_view import StimulusView
+from gazemap.store.queries import count_participants
 from gazemap.store.slices import Slice
 
 __all__ = ["RULE_COST_BANDWIDTH_PX", "HeatmapResult", "build_heatmap", "estimate_cost"]
@@ -90,6 +94,7 @@ def build_heatmap(
     params: HeatmapParams,
     slice: Slice,
     render: RenderOptions | None = None,
+    max_cost: float | None = None,
 ) -> HeatmapResult:
     """The heat map of one stimulus for one slice of its recordings.
 
@@ -107,6 +112,11 @@ def build_heatmap(
         Which participants and recordings.
     render:
         How to draw the PNG; ``None`` returns the density only.
+    max_cost:
+        When the density is not cached, refuse to compute it if :func:`estimate_cost`
+        predicts more than this (:class:`~gazemap.errors.TooCostlyError`; the API then
+        queues a job). A cached density is answered whatever it cost: a hit never pays
+        for an estimate. ``None`` computes anything.
 
     Returns
     -------
@@ -128,10 +138,35 @@ def build_heatmap(
         Bad parameters (e.g. a bandwidth rule on points that all coincide).
     StorageError
         A gaze blob or the stimulus image is missing or corrupt.
+    TooCostlyError
+        The density is not cached and would cost more than ``max_cost``.
+
+    Notes
+    -----
+    A cache hit costs one database query (:func:`~gazemap.service.authorise.heatmap_access`:
+    stimulus, study and role joined) plus the audit entry. The minimum group size is
+    checked on the density's ``contributors`` (participants left after the time window);
+    the SQL count of the slice's participants runs only on a miss, before computing.
     """
-    view = authorised_stimulus(ctx, actor, stimulus_id, slice=slice)
-    d, meta, outcome, key = cached_density(ctx, view, params, slice)
-    policy.enforce_contributors(ctx, actor, view.study_id, meta)  # k after the time window
+    view, minimum = heatmap_access(ctx, actor, stimulus_id, slice=slice)
+
+    def before_compute(grid: Grid) -> None:
+        if minimum is not None:
+            with ctx.session(readonly=True) as session:
+                count = count_participants(session, stimulus_id=view.id, slice=slice)
+            policy.check_contributor_count(actor, view.study_id, minimum, {"contributors": count})
+        if max_cost is not None:
+            cost = _cost(ctx, view, params, slice, grid)
+            if cost > max_cost:
+                raise TooCostlyError(
+                    f"this heat map would cost about {cost:.3g} units, more than "
+                    f"max_cost={max_cost:.3g}; run it as a job",
+                    cost=cost,
+                )
+
+    d, meta, outcome, key = cached_density(ctx, view, params, slice, on_miss=before_compute)
+    # k after the time window
+    policy.check_contributor_count(actor, view.study_id, minimum or 0, meta)
     meta["cache"] = {"density": outcome}
     if render is None:
         meta["scale"] = None
@@ -193,7 +228,13 @@ def estimate_cost(
     """
     view = authorised_stimulus(ctx, actor, stimulus_id, slice=slice)
     grid = heatmap_grid(view, params, max_cells=ctx.settings.kde.max_cells)
-    with ctx.session() as session:
+    return _cost(ctx, view, params, slice, grid)
+
+
+def _cost(
+    ctx: ServiceContext, view: StimulusView, params: HeatmapParams, slice: Slice, grid: Grid
+) -> float:
+    with ctx.session(readonly=True) as session:
         rows = load_rows(session, stimulus_id=view.id, slice=slice)
     n = sum(r.sample_count for r in rows)
     pair = numeric_bandwidth(params, view, [r.screen for r in rows], {})

@@ -28,6 +28,7 @@ from gazemap.errors import InvalidInputError
 __all__ = ["create_engine_for", "engine_from_settings", "make_session_factory"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_SQLITE_BEGIN_MODES = frozenset({"IMMEDIATE", "DEFERRED"})
 
 
 def _normalise_url(url: str | URL) -> URL:
@@ -62,8 +63,17 @@ def _install_sqlite_pragmas(engine: Engine, *, foreign_keys: bool, wal: bool) ->
         # then writes fails at once with "database is locked" when another connection
         # committed in between (WAL snapshot upgrade; busy_timeout does not apply), while
         # an immediate one waits up to busy_timeout. Transactions here are short (heat
-        # maps compute outside them), so serialising them costs little.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # maps compute outside them), so serialising them costs little. Read-only
+        # sessions (ServiceContext.session(readonly=True)) ask for DEFERRED through the
+        # "sqlite_begin" execution option: they never write, so they cannot hit that
+        # upgrade failure, and WAL lets them run beside a writer instead of queueing.
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        if mode not in _SQLITE_BEGIN_MODES:
+            raise InvalidInputError(
+                f"sqlite_begin must be one of {sorted(_SQLITE_BEGIN_MODES)}, got {mode!r}",
+                field="sqlite_begin",
+            )
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine_for(

@@ -18,10 +18,10 @@ from gazemap.api.heatmap_query import HeatmapQuery, heatmap_query
 from gazemap.api.paths import StimulusId
 from gazemap.api.revalidate import heatmap_etag, representation_tag
 from gazemap.api.schemas import AOIRequest, AOITable, CompareJSON, HeatmapJSON
+from gazemap.errors import TooCostlyError
 from gazemap.service import aoi, heatmaps, jobs
 from gazemap.service.compare import compare
-from gazemap.service.params import HeatmapParams
-from gazemap.store.slices import Slice
+from gazemap.service.params import RenderOptions
 
 router = APIRouter(prefix="/stimuli/{stimulus_id}", tags=["heatmaps"], responses=PROBLEM_RESPONSES)
 
@@ -98,18 +98,21 @@ def get_heatmap(
                 status_code=status.HTTP_304_NOT_MODIFIED,
                 headers={"ETag": quoted(tag), "Cache-Control": CACHE_CONTROL},
             )
-    if q.run_async or _too_costly(ctx, actor, stimulus_id, q.params, q.slice):
-        job = jobs.submit_heatmap_job(
-            ctx, actor=actor, stimulus_id=stimulus_id, params=q.params, slice=q.slice, render=render
+    if q.run_async:
+        return _submit(ctx, actor, stimulus_id, q, render)
+    try:
+        # a cached density is answered at once; only a miss is costed (and maybe queued)
+        result = heatmaps.build_heatmap(
+            ctx,
+            actor=actor,
+            stimulus_id=stimulus_id,
+            params=q.params,
+            slice=q.slice,
+            render=render,
+            max_cost=ctx.settings.jobs.async_cost_threshold,
         )
-        return JSONResponse(
-            job.model_dump(mode="json"),
-            status_code=status.HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v1/jobs/{job.id}"},
-        )
-    result = heatmaps.build_heatmap(
-        ctx, actor=actor, stimulus_id=stimulus_id, params=q.params, slice=q.slice, render=render
-    )
+    except TooCostlyError:
+        return _submit(ctx, actor, stimulus_id, q, render)
     headers = _headers(result.meta, result.cache, representation_tag(result.etag, q.format))
     if q.format == "png" and result.png is not None:
         return Response(result.png, media_type="image/png", headers=headers)
@@ -129,13 +132,21 @@ def get_heatmap(
     return JSONResponse(body.model_dump(mode="json"), headers=headers)
 
 
-def _too_costly(
-    ctx: ContextDep, actor: ActorDep, stimulus_id: int, params: HeatmapParams, slice: Slice
-) -> bool:
-    cost = heatmaps.estimate_cost(
-        ctx, actor=actor, stimulus_id=stimulus_id, params=params, slice=slice
+def _submit(
+    ctx: ContextDep,
+    actor: ActorDep,
+    stimulus_id: int,
+    q: HeatmapQuery,
+    render: RenderOptions | None,
+) -> Response:
+    job = jobs.submit_heatmap_job(
+        ctx, actor=actor, stimulus_id=stimulus_id, params=q.params, slice=q.slice, render=render
     )
-    return cost > ctx.settings.jobs.async_cost_threshold
+    return JSONResponse(
+        job.model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/api/v1/jobs/{job.id}"},
+    )
 
 
 @router.get(

@@ -27,9 +27,11 @@ Everything is imported from here; the submodules only split it by concept:
 """
 
 from gazemap.service.policy.groups import (
+    check_contributor_count,
     check_contributors,
     check_group_size,
     check_slice_allowed,
+    check_slice_role,
     contributors,
     enforce_contributors,
     min_group_size,
@@ -53,9 +55,11 @@ __all__ = [
     "Need",
     "Role",
     "age_band",
+    "check_contributor_count",
     "check_contributors",
     "check_group_size",
     "check_slice_allowed",
+    "check_slice_role",
     "contributors",
     "enforce_contributors",
     "min_group_size",

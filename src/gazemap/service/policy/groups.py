@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from gazemap.service.points import GazePoints
 
 __all__ = [
+    "check_contributor_count",
     "check_contributors",
     "check_group_size",
     "check_slice_allowed",
+    "check_slice_role",
     "contributors",
     "enforce_contributors",
     "min_group_size",
@@ -59,6 +61,17 @@ def check_slice_allowed(session: Session, actor: Actor, study: Study, slice: Sli
     role = study_role(session, actor, study.id)
     if role is None:
         raise NotFoundError(f"study {study.id} not found")
+    check_slice_role(role, slice)
+
+
+def check_slice_role(role: str, slice: Slice) -> None:
+    """:func:`check_slice_allowed` once the caller's role in the study is known (no query).
+
+    Raises
+    ------
+    PermissionDeniedError
+        Naming the first demographic filter, when ``role`` is ``"viewer"``.
+    """
     filters = slice.demographic_filters
     if role == "viewer" and filters:
         raise PermissionDeniedError(
@@ -131,10 +144,14 @@ def check_group_size(
 
 
 def _too_small(study: Study, minimum: int) -> GroupTooSmallError:
+    return _too_small_id(study.id, minimum)
+
+
+def _too_small_id(study_id: int, minimum: int) -> GroupTooSmallError:
     # never the count itself: repeated queries must not count people
     return GroupTooSmallError(
         f"this selection covers fewer than {minimum} participants, the minimum group size "
-        f"of study {study.id}; widen the filters or the time window"
+        f"of study {study_id}; widen the filters or the time window"
     )
 
 
@@ -201,10 +218,24 @@ def check_contributors(
     study = session.get(Study, study_id)
     if study is None:
         raise NotFoundError(f"study {study_id} not found")
+    check_contributor_count(actor, study_id, min_group_size(study, settings), meta)
+
+
+def check_contributor_count(
+    actor: Actor, study_id: int, minimum: int, meta: Mapping[str, Any]
+) -> None:
+    """:func:`check_contributors` once the study's minimum is known (no query).
+
+    Raises
+    ------
+    GroupTooSmallError
+        When a non-admin's map rests on fewer than ``minimum`` participants.
+    """
+    if actor.is_admin:
+        return
     count = int(meta.get("contributors", meta.get("participants", 0)))
-    minimum = min_group_size(study, settings)
     if count < minimum:
-        raise _too_small(study, minimum)
+        raise _too_small_id(study_id, minimum)
 
 
 def enforce_contributors(
