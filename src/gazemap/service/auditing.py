@@ -26,6 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from gazemap.errors import GazemapError, GroupTooSmallError, NotFoundError, PermissionDeniedError
 from gazemap.service.actor import Actor
@@ -71,15 +72,12 @@ def _request_id() -> str | None:
     return str(value) if value is not None else None
 
 
-def _study_of(ctx: ServiceContext, kwargs: dict[str, Any]) -> int | None:
+def _study_of(session: Session, kwargs: dict[str, Any]) -> int | None:
     """The study of the first object id among the keyword arguments, if any."""
     for name, (column, key) in _STUDY_OF.items():
         value = kwargs.get(name)
         if isinstance(value, int):
-            # a read-only transaction of its own: on SQLite, a read followed by a write in
-            # one transaction can deadlock with a concurrent writer instead of waiting
-            with ctx.session() as session:
-                found = session.scalar(select(column).where(key == value))
+            found = session.scalar(select(column).where(key == value))
             return int(found) if found is not None else None
     return None
 
@@ -100,9 +98,12 @@ def _record(
     parameters = {name: _jsonable(kwargs[name]) for name in keep if name in kwargs}
     if reason is not None:
         parameters["refused"] = reason
-    # looked up even when given: a refused call may name a study that does not exist
-    study_id = _study_of(ctx, kwargs)
+    # One transaction for the lookup and the entry (a heat map's audit is most of a cached
+    # request's database work). Read-then-write is safe here: write transactions begin
+    # IMMEDIATE on SQLite (gazemap.store.engine), so they wait for a concurrent writer.
     with ctx.session() as session:
+        # looked up even when given: a refused call may name a study that does not exist
+        study_id = _study_of(session, kwargs)
         record_audit(
             session,
             actor=actor,
