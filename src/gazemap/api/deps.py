@@ -17,6 +17,7 @@ from gazemap.api.tokens import decode_token
 from gazemap.errors import AuthenticationError, StorageError
 from gazemap.service.accounts import get_actor
 from gazemap.service.actor import Actor
+from gazemap.service.actor_cache import actor_cache
 from gazemap.service.context import ServiceContext
 
 __all__ = [
@@ -56,9 +57,17 @@ def optional_actor(ctx: ContextDep, credentials: _Credentials) -> Actor | None:
     if credentials.scheme.lower() != "bearer":
         raise AuthenticationError("send the access token as 'Authorization: Bearer <token>'")
     claims = decode_token(ctx.settings, credentials.credentials, typ="access")
+    # signature and expiry are checked on every request; the database's answer (account
+    # live, sign-in not ended) is reused for a few seconds (gazemap.service.actor_cache)
+    key = (claims.user_id, claims.jti)
+    cached = actor_cache().get(key)
+    if cached is not None:
+        return cached
     if claims.family is not None and not family_active(ctx, family=claims.family):
         raise AuthenticationError("this sign-in has ended (signed out or revoked); sign in again")
-    return get_actor(ctx, user_id=claims.user_id)
+    actor = get_actor(ctx, user_id=claims.user_id)
+    actor_cache().put(key, actor)
+    return actor
 
 
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]

@@ -21,6 +21,7 @@ from gazemap.api.schemas import TokenPair
 from gazemap.api.tokens import decode_token, encode_token
 from gazemap.errors import AuthenticationError
 from gazemap.service.accounts import authenticate, get_actor
+from gazemap.service.actor_cache import invalidate_actors
 from gazemap.service.context import ServiceContext
 from gazemap.store.models import RefreshToken
 
@@ -89,6 +90,7 @@ def refresh_session(ctx: ServiceContext, *, refresh_token: str) -> TokenPair:
         else:
             row.revoked_at = now
     if reused:  # raised after the commit, so the family stays revoked
+        invalidate_actors()
         raise AuthenticationError(
             "this refresh token was already used; every session of this sign-in is now "
             "revoked, sign in again"
@@ -124,6 +126,7 @@ def sign_out(ctx: ServiceContext, *, refresh_token: str) -> None:
             .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
+    invalidate_actors()  # this sign-in's access tokens end at once in this process
 
 
 def family_active(ctx: ServiceContext, *, family: str) -> bool:

@@ -25,6 +25,7 @@ from gazemap.errors import (
     PermissionDeniedError,
 )
 from gazemap.service.actor import SYSTEM, Actor, GlobalRole
+from gazemap.service.actor_cache import invalidate_actors
 from gazemap.service.audit import record_audit
 from gazemap.service.auditing import audit_refusals
 from gazemap.service.context import ServiceContext
@@ -292,4 +293,6 @@ def update_user(
             session, actor=actor, action="user.update", target=f"user:{user_id}", parameters=changes
         )
         session.flush()
-        return UserOut.model_validate(user)
+        out = UserOut.model_validate(user)
+    invalidate_actors()  # after the commit: the next request reads the new role or state
+    return out
