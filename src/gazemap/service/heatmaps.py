@@ -191,7 +191,7 @@ def build_heatmap(
     return HeatmapResult(d, png, meta, image_outcome, etag_of(key, ikey))
 
 
-# the API estimates before it builds: a refusal surfaces here first
+# for callers that decide before building (build_heatmap(max_cost=...) costs only misses)
 @audit_refusals("heatmap.view", target="stimulus:{stimulus_id}", keep=("params", "slice"))
 def estimate_cost(
     ctx: ServiceContext,
