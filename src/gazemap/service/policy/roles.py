@@ -5,7 +5,7 @@ Part of :mod:`gazemap.service.policy` (import from there).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ __all__ = [
 Role = Literal["admin", "researcher", "viewer"]
 Need = Literal["viewer", "researcher", "admin"]
 _RANK: dict[str, int] = {"viewer": 0, "researcher": 1, "admin": 2}
+_InStudy = TypeVar("_InStudy", Stimulus, Participant, Recording)
 #: Study roles that may download raw gaze data (:func:`require_export`).
 EXPORT_ROLES: frozenset[str] = frozenset({"researcher", "admin"})
 
@@ -130,6 +131,23 @@ def require_study(session: Session, actor: Actor, study_id: int, *, need: Need) 
     return study
 
 
+def _require_in_study(
+    session: Session,
+    actor: Actor,
+    model: type[_InStudy],
+    object_id: int,
+    *,
+    need: Need,
+    label: str,
+) -> _InStudy:
+    # one rule for every object that belongs to a study: missing and invisible look alike
+    found = session.get(model, object_id)
+    if found is None or study_role(session, actor, found.study_id) is None:
+        raise NotFoundError(f"{label} {object_id} not found")
+    require_study(session, actor, found.study_id, need=need)
+    return found
+
+
 def require_stimulus(session: Session, actor: Actor, stimulus_id: int, *, need: Need) -> Stimulus:
     """The stimulus ``stimulus_id`` if ``actor`` has at least ``need`` in its study.
 
@@ -140,11 +158,7 @@ def require_stimulus(session: Session, actor: Actor, stimulus_id: int, *, need: 
     PermissionDeniedError
         When the caller sees the study but their role is below ``need``.
     """
-    stimulus = session.get(Stimulus, stimulus_id)
-    if stimulus is None or study_role(session, actor, stimulus.study_id) is None:
-        raise NotFoundError(f"stimulus {stimulus_id} not found")
-    require_study(session, actor, stimulus.study_id, need=need)
-    return stimulus
+    return _require_in_study(session, actor, Stimulus, stimulus_id, need=need, label="stimulus")
 
 
 def require_participant(
@@ -159,11 +173,9 @@ def require_participant(
     PermissionDeniedError
         When the caller sees the study but their role is below ``need``.
     """
-    participant = session.get(Participant, participant_id)
-    if participant is None or study_role(session, actor, participant.study_id) is None:
-        raise NotFoundError(f"participant {participant_id} not found")
-    require_study(session, actor, participant.study_id, need=need)
-    return participant
+    return _require_in_study(
+        session, actor, Participant, participant_id, need=need, label="participant"
+    )
 
 
 def require_recording(
@@ -178,11 +190,7 @@ def require_recording(
     PermissionDeniedError
         When the caller sees the study but their role is below ``need``.
     """
-    recording = session.get(Recording, recording_id)
-    if recording is None or study_role(session, actor, recording.study_id) is None:
-        raise NotFoundError(f"recording {recording_id} not found")
-    require_study(session, actor, recording.study_id, need=need)
-    return recording
+    return _require_in_study(session, actor, Recording, recording_id, need=need, label="recording")
 
 
 def require_export(session: Session, actor: Actor, recording_id: int) -> Recording:
