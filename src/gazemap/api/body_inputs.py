@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
-
-from gazemap.errors import InvalidInputError
+from gazemap.api.validation import validated
 from gazemap.service.params import HeatmapParams
 from gazemap.store.slices import Slice
 
@@ -22,29 +19,7 @@ T = TypeVar("T")
 
 
 def _body_built(build: Callable[[], T], where: str) -> T:
-    try:
-        return build()
-    except ValidationError as exc:
-        errors = []
-        for item in exc.errors():
-            cause = (item.get("ctx") or {}).get("error")
-            field = getattr(cause, "field", None) or ".".join(str(p) for p in item["loc"])
-            message = str(cause) if cause is not None else item["msg"]
-            errors.append(
-                {"loc": ("body", where, field), "msg": message, "type": item["type"], "input": None}
-            )
-        raise RequestValidationError(errors) from None
-    except InvalidInputError as exc:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", where, exc.field or where),
-                    "msg": str(exc),
-                    "type": "value_error",
-                    "input": None,
-                }
-            ]
-        ) from None
+    return validated(build, lambda field: ("body", where, field or where))
 
 
 def body_slice(canonical: Mapping[str, Any]) -> Slice:

@@ -17,9 +17,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
-from gazemap.errors import InvalidInputError
+from gazemap.api.validation import validated
 from gazemap.service.params import MAX_LEVEL, HeatmapParams, RenderOptions
 from gazemap.store.slices import Slice
 
@@ -53,25 +52,7 @@ def query_problem(field: str, message: str) -> RequestValidationError:
 
 def _built(build: Callable[[], T], prefix: str = "") -> T:
     """``build()``, with any validation problem reported against its query parameter."""
-    try:
-        return build()
-    except ValidationError as exc:
-        errors = []
-        for item in exc.errors():
-            cause = (item.get("ctx") or {}).get("error")
-            field = getattr(cause, "field", None) or ".".join(str(p) for p in item["loc"])
-            message = str(cause) if cause is not None else item["msg"]
-            errors.append(
-                {
-                    "loc": ("query", prefix + (field or "query")),
-                    "msg": message,
-                    "type": item["type"],
-                    "input": None,
-                }
-            )
-        raise RequestValidationError(errors) from None
-    except InvalidInputError as exc:
-        raise query_problem(prefix + (exc.field or "query"), str(exc)) from None
+    return validated(build, lambda field: ("query", prefix + (field or "query")))
 
 
 def _attribute_value(text: str) -> str | int | float | bool:
