@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gazemap.api.sessions import family_active
@@ -38,7 +39,9 @@ bearer = HTTPBearer(
 )
 
 
-def get_context(request: Request) -> ServiceContext:
+# The cheap dependencies are ``async def``: FastAPI runs a sync dependency through the
+# thread pool (a hop per dependency per request), an async one inline on the event loop.
+async def get_context(request: Request) -> ServiceContext:
     """The service context the app was built with."""
     ctx = getattr(request.app.state, "context", None)
     if not isinstance(ctx, ServiceContext):
@@ -50,7 +53,7 @@ ContextDep = Annotated[ServiceContext, Depends(get_context)]
 _Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def optional_actor(ctx: ContextDep, credentials: _Credentials) -> Actor | None:
+async def optional_actor(ctx: ContextDep, credentials: _Credentials) -> Actor | None:
     """The actor of the bearer token, or ``None`` when no token was sent."""
     if credentials is None:
         return None
@@ -63,17 +66,22 @@ def optional_actor(ctx: ContextDep, credentials: _Credentials) -> Actor | None:
     cached = actor_cache().get(key)
     if cached is not None:
         return cached
-    if claims.family is not None and not family_active(ctx, family=claims.family):
-        raise AuthenticationError("this sign-in has ended (signed out or revoked); sign in again")
-    actor = get_actor(ctx, user_id=claims.user_id)
+    actor = await run_in_threadpool(_load_actor, ctx, claims.user_id, claims.family)
     actor_cache().put(key, actor)
     return actor
+
+
+def _load_actor(ctx: ServiceContext, user_id: int, family: str | None) -> Actor:
+    # database reads: in the thread pool, off the event loop
+    if family is not None and not family_active(ctx, family=family):
+        raise AuthenticationError("this sign-in has ended (signed out or revoked); sign in again")
+    return get_actor(ctx, user_id=user_id)
 
 
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 
 
-def current_actor(actor: OptionalActorDep) -> Actor:
+async def current_actor(actor: OptionalActorDep) -> Actor:
     """The actor of a valid access token.
 
     Raises

@@ -230,7 +230,8 @@ Overlay = Annotated[
 ]
 
 
-def heatmap_query(
+# async: pure parsing, so FastAPI runs it on the event loop instead of a thread-pool hop
+async def heatmap_query(
     request: Request,
     estimate: Annotated[EstimateQuery, Depends()],
     gender: _Gender = None,
