@@ -25,9 +25,10 @@ from gazemap.service.params import RenderOptions
 
 router = APIRouter(prefix="/stimuli/{stimulus_id}", tags=["heatmaps"], responses=PROBLEM_RESPONSES)
 
-#: Browsers may reuse a heat map this long without asking; after that they revalidate
-#: with If-None-Match (cheap: see gazemap.api.revalidate).
-CACHE_CONTROL = "private, max-age=300"
+#: Browsers keep the map but revalidate it on every use with If-None-Match, which is cheap
+#: (one row read, see gazemap.api.revalidate) and never shows a map older than the data:
+#: a max-age would show the old map for that long after an upload.
+CACHE_CONTROL = "private, no-cache"
 
 _IfNoneMatch = Annotated[
     str | None,
