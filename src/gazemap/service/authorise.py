@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy import and_, select
 
 from gazemap.errors import NotFoundError
-from gazemap.gaze import ScreenGeometry
 from gazemap.service import policy
 from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
@@ -116,26 +115,12 @@ def heatmap_access(
     )
     with ctx.session(readonly=True) as session:
         found = session.execute(stmt).first()
-    if found is None:
-        raise NotFoundError(f"stimulus {stimulus_id} not found")
-    stimulus, study, member_role = found
+        if found is None:
+            raise NotFoundError(f"stimulus {stimulus_id} not found")
+        stimulus, study, member_role = found
+        view = StimulusView.of(session, stimulus, study=study)
     role = "admin" if actor.is_admin else member_role
     if role not in ("admin", "researcher", "viewer"):
         raise NotFoundError(f"stimulus {stimulus_id} not found")
     policy.check_slice_role(role, slice)
-    view = StimulusView(
-        id=stimulus.id,
-        study_id=stimulus.study_id,
-        width=stimulus.width,
-        height=stimulus.height,
-        image_key=stimulus.image_key,
-        data_version=stimulus.data_version,
-        study_screen=ScreenGeometry(
-            width_px=study.screen_width_px,
-            height_px=study.screen_height_px,
-            width_mm=study.screen_width_mm,
-            height_mm=study.screen_height_mm,
-            distance_mm=study.viewing_distance_mm,
-        ),
-    )
     return view, None if actor.is_admin else policy.min_group_size(study, ctx.settings)

@@ -28,6 +28,7 @@ from gazemap.errors import NotFoundError, StorageError
 from gazemap.gaze import Recording, ScreenGeometry, detect_fixations, weights_for, window
 from gazemap.service.arrays import ArrayCache, recording_nbytes
 from gazemap.service.params import HeatmapParams
+from gazemap.service.stimulus_view import screen_of
 from gazemap.store.blobs import BlobStore
 from gazemap.store.codec import decode_recording
 from gazemap.store.queries import select_recordings
@@ -84,13 +85,7 @@ def load_rows(session: Session, *, stimulus_id: int, slice: Slice) -> list[Recor
             sample_count=r.sample_count,
             gaze_key=r.gaze_key,
             sampling_rate=r.sampling_rate,
-            screen=ScreenGeometry(
-                width_px=r.screen_width_px,
-                height_px=r.screen_height_px,
-                width_mm=r.screen_width_mm,
-                height_mm=r.screen_height_mm,
-                distance_mm=r.viewing_distance_mm,
-            ),
+            screen=screen_of(r),
         )
         for r in select_recordings(session, stimulus_id=stimulus_id, slice=slice)
     ]

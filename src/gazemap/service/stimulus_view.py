@@ -19,9 +19,16 @@ from gazemap.gaze import ScreenGeometry, default_geometry
 from gazemap.kde import degrees_to_px
 from gazemap.service.arrays import ArrayCache
 from gazemap.store.blobs import BlobStore
+from gazemap.store.models import Recording as RecordingRow
 from gazemap.store.models import Stimulus, Study
 
-__all__ = ["StimulusView", "bandwidth_px", "screen_geometry", "stimulus_picture"]
+__all__ = [
+    "StimulusView",
+    "bandwidth_px",
+    "screen_geometry",
+    "screen_of",
+    "stimulus_picture",
+]
 
 GeometrySource = Literal["study", "recordings", "default"]
 
@@ -39,20 +46,15 @@ class StimulusView:
     study_screen: ScreenGeometry
 
     @classmethod
-    def of(cls, session: Session, stimulus: Stimulus) -> StimulusView:
-        """Snapshot ``stimulus`` (and its study's screen) from an open session."""
-        study = session.get(Study, stimulus.study_id)
-        screen = (
-            ScreenGeometry()
-            if study is None
-            else ScreenGeometry(
-                width_px=study.screen_width_px,
-                height_px=study.screen_height_px,
-                width_mm=study.screen_width_mm,
-                height_mm=study.screen_height_mm,
-                distance_mm=study.viewing_distance_mm,
-            )
-        )
+    def of(
+        cls, session: Session, stimulus: Stimulus, *, study: Study | None = None
+    ) -> StimulusView:
+        """Snapshot ``stimulus`` and its study's screen from an open session.
+
+        ``study`` saves a lookup when the caller has already loaded it.
+        """
+        if study is None:
+            study = session.get(Study, stimulus.study_id)
         return cls(
             id=stimulus.id,
             study_id=stimulus.study_id,
@@ -60,8 +62,19 @@ class StimulusView:
             height=stimulus.height,
             image_key=stimulus.image_key,
             data_version=stimulus.data_version,
-            study_screen=screen,
+            study_screen=ScreenGeometry() if study is None else screen_of(study),
         )
+
+
+def screen_of(row: Study | RecordingRow) -> ScreenGeometry:
+    """The screen geometry stored in a study's or a recording's five screen columns."""
+    return ScreenGeometry(
+        width_px=row.screen_width_px,
+        height_px=row.screen_height_px,
+        width_mm=row.screen_width_mm,
+        height_mm=row.screen_height_mm,
+        distance_mm=row.viewing_distance_mm,
+    )
 
 
 _FIELDS = ("width_px", "width_mm", "distance_mm")
