@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "AuditSettings",
     "CacheSettings",
+    "DatabaseSettings",
     "JobSettings",
     "KDESettings",
     "SecuritySettings",
@@ -122,6 +124,59 @@ class SecuritySettings(BaseModel):
     )
 
 
+class DatabaseSettings(BaseModel):
+    """Connection pool of a PostgreSQL database (``GAZEMAP_DB__*``); SQLite ignores it."""
+
+    pool_size: int = Field(
+        default=10,
+        gt=0,
+        description="Connections kept open per process. Size it to the concurrent requests "
+        "one instance serves (its thread pool); PostgreSQL's max_connections must cover "
+        "instances × (pool_size + max_overflow).",
+    )
+    max_overflow: int = Field(
+        default=10, ge=0, description="Extra connections opened under bursts, closed after."
+    )
+    pool_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long a request waits for a free connection."
+    )
+    ping_after_idle_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="A pooled connection idle for longer is pinged before use, so a restarted "
+        "server costs a reconnect, not an error; 0 pings at every checkout. Busy connections "
+        "skip the round trip.",
+    )
+
+
+class AuditSettings(BaseModel):
+    """How audit entries of reads reach the database (``GAZEMAP_AUDIT__*``)."""
+
+    flush_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        description="Entries of successful reads (heat maps, comparisons, AOI metrics) are "
+        "appended to a local journal file before the answer and inserted in batches at "
+        "most this late; 0 inserts each one synchronously. Changes and refusals are always "
+        "written in their own transaction.",
+    )
+    journal_path: Path | None = Field(
+        default=None,
+        description="Folder of the audit journal; default $GAZEMAP_HOME/audit-journal.",
+    )
+    max_pending: int = Field(
+        default=100_000,
+        gt=0,
+        description="Entries waiting for the database at most (e.g. while it is down); "
+        "beyond that, audited reads fail instead of going unaudited.",
+    )
+    fsync: bool = Field(
+        default=False,
+        description="fsync the journal after each entry: survives a power loss, not only a "
+        "process crash, at the cost of a disk flush per read.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting gazemap reads. See the module docstring for the variable names."""
 
@@ -161,6 +216,8 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -192,6 +249,11 @@ class Settings(BaseSettings):
     def resolved_blob_url(self) -> str:
         """The blob store location, defaulting to ``home/blobs``."""
         return self.blob_url or str((self.home / "blobs").resolve())
+
+    @property
+    def resolved_audit_journal(self) -> Path:
+        """The audit journal folder, defaulting to ``home/audit-journal``."""
+        return self.audit.journal_path or (self.home / "audit-journal")
 
     @property
     def resolved_cache_path(self) -> Path:
