@@ -128,7 +128,7 @@ class DatabaseSettings(BaseModel):
     """Connection pool of a PostgreSQL database (``GAZEMAP_DB__*``); SQLite ignores it."""
 
     pool_size: int = Field(
-        default=10,
+        default=20,
         gt=0,
         description="Connections kept open per process. Size it to the concurrent requests "
         "one instance serves (its thread pool); PostgreSQL's max_connections must cover "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
-from gazemap.config import Settings
+from gazemap.config import DatabaseSettings, Settings
 from gazemap.errors import InvalidInputError
 from gazemap.store.engine import create_engine_for, engine_from_settings, make_session_factory
 
@@ -52,11 +54,96 @@ def test_default_database_lives_under_gazemap_home(gazemap_home: Path) -> None:
     assert (gazemap_home / "gazemap.db").is_file()
 
 
-def test_plain_postgresql_urls_use_psycopg_3() -> None:
-    engine = create_engine_for("postgresql://u@db.invalid/x")
+def test_plain_postgresql_urls_use_psycopg_3_and_the_pool_settings() -> None:
+    engine = create_engine_for(
+        "postgresql://u@db.invalid/x", pool=DatabaseSettings(pool_size=7, max_overflow=3)
+    )
     assert engine.url.drivername == "postgresql+psycopg"
-    assert engine.pool._pre_ping  # type: ignore[attr-defined]
+    assert engine.pool.size() == 7  # type: ignore[attr-defined]
+    assert engine.pool._max_overflow == 3  # type: ignore[attr-defined]
+    # the lazy ping replaces SQLAlchemy's ping-at-every-checkout
+    assert not engine.pool._pre_ping  # type: ignore[attr-defined]
     engine.dispose()
+    always = create_engine_for(
+        "postgresql://u@db.invalid/x", pool=DatabaseSettings(ping_after_idle_seconds=0)
+    )
+    assert always.pool._pre_ping  # type: ignore[attr-defined]
+    always.dispose()
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _terminate(admin: Engine, pid: int) -> None:
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        for _ in range(100):  # the backend exits asynchronously
+            gone = connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar_one()
+            if not gone:
+                return
+            time.sleep(0.02)
+
+
+@pytest.mark.postgres
+def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced(postgres_url: str) -> None:
+    # the server dropped the pooled connection (restart, idle timeout, failover): the
+    # next request gets a fresh one instead of an error
+    engine = create_engine_for(postgres_url, pool=DatabaseSettings(ping_after_idle_seconds=0.05))
+    admin = create_engine_for(postgres_url)
+    try:
+        first = _backend_pid(engine)
+        _terminate(admin, first)
+        time.sleep(0.1)
+        assert _backend_pid(engine) != first
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_busy_connection_skips_the_ping_and_a_dead_one_fails_once(postgres_url: str) -> None:
+    engine = create_engine_for(postgres_url, pool=DatabaseSettings(ping_after_idle_seconds=3600))
+    admin = create_engine_for(postgres_url)
+    try:
+        first = _backend_pid(engine)
+        assert _backend_pid(engine) == first  # reused, no reconnect
+        _terminate(admin, first)
+        # within the threshold there is no ping: the dead connection surfaces as a
+        # disconnect error on this request only (the API answers 503)...
+        with pytest.raises(DBAPIError) as info:
+            _backend_pid(engine)
+        assert info.value.connection_invalidated
+        # ...and the pool has already dropped it: the next request reconnects
+        assert _backend_pid(engine) != first
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_readonly_sessions_run_in_autocommit(postgres_url: str, tmp_path: Path) -> None:
+    from gazemap.service.context import ServiceContext
+
+    settings = Settings(environment="test", home=tmp_path, database_url=postgres_url)
+    ctx = ServiceContext.from_settings(settings)
+    try:
+        with ctx.session(readonly=True) as session:
+            dbapi = session.connection().connection.dbapi_connection
+            assert dbapi is not None
+            assert dbapi.autocommit
+            session.execute(text("SELECT 1"))
+            # no transaction was opened: nothing to COMMIT or ROLL BACK afterwards
+            assert dbapi.info.transaction_status == 0  # IDLE
+        with ctx.session() as session:
+            dbapi = session.connection().connection.dbapi_connection
+            assert dbapi is not None
+            assert not dbapi.autocommit  # reset on return
+    finally:
+        ctx.close()
 
 
 @pytest.mark.parametrize("url", ["mysql://u@h/db", "not a url"])

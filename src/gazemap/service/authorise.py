@@ -7,9 +7,10 @@ caller was allowed to see.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from gazemap.errors import NotFoundError
+from gazemap.gaze import ScreenGeometry
 from gazemap.service import policy
 from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
@@ -104,23 +105,62 @@ def heatmap_access(
         A viewer asked for a demographic filter.
     """
     user_id = -1 if actor.user_id is None else actor.user_id
-    stmt = (
-        select(Stimulus, Study, Membership.role)
-        .join(Study, Study.id == Stimulus.study_id)
-        .outerjoin(
-            Membership,
-            and_(Membership.study_id == Stimulus.study_id, Membership.user_id == user_id),
-        )
-        .where(Stimulus.id == stimulus_id)
-    )
+    stmt = _ACCESS_QUERY.params(stimulus_id=stimulus_id, user_id=user_id)
+    # columns through the session's connection: no ORM objects to build, identity-map
+    # or detach, which was most of this query's cost on a cached heat map
     with ctx.session(readonly=True) as session:
-        found = session.execute(stmt).first()
-        if found is None:
-            raise NotFoundError(f"stimulus {stimulus_id} not found")
-        stimulus, study, member_role = found
-        view = StimulusView.of(session, stimulus, study=study)
-    role = "admin" if actor.is_admin else member_role
+        found = session.connection().execute(stmt).first()
+    if found is None:
+        raise NotFoundError(f"stimulus {stimulus_id} not found")
+    role = "admin" if actor.is_admin else found.member_role
     if role not in ("admin", "researcher", "viewer"):
         raise NotFoundError(f"stimulus {stimulus_id} not found")
+    view = StimulusView(
+        id=found.id,
+        study_id=found.study_id,
+        width=found.width,
+        height=found.height,
+        image_key=found.image_key,
+        data_version=found.data_version,
+        study_screen=ScreenGeometry(
+            width_px=found.screen_width_px,
+            height_px=found.screen_height_px,
+            width_mm=found.screen_width_mm,
+            height_mm=found.screen_height_mm,
+            distance_mm=found.viewing_distance_mm,
+        ),
+    )
     policy.check_slice_role(role, slice)
-    return view, None if actor.is_admin else policy.min_group_size(study, ctx.settings)
+    if actor.is_admin:
+        return view, None
+    minimum = found.min_group_size
+    return view, int(minimum) if minimum is not None else int(ctx.settings.security.min_group_size)
+
+
+# Built once: a bound-parameter statement compiles once per engine (SQLAlchemy's cache).
+_ACCESS_QUERY = (
+    select(
+        Stimulus.id,
+        Stimulus.study_id,
+        Stimulus.width,
+        Stimulus.height,
+        Stimulus.image_key,
+        Stimulus.data_version,
+        Study.screen_width_px,
+        Study.screen_height_px,
+        Study.screen_width_mm,
+        Study.screen_height_mm,
+        Study.viewing_distance_mm,
+        Study.min_group_size,
+        Membership.role.label("member_role"),
+    )
+    .join(Study, Study.id == Stimulus.study_id)
+    .outerjoin(
+        Membership,
+        and_(
+            Membership.study_id == Stimulus.study_id,
+            Membership.user_id == bindparam("user_id"),
+        ),
+    )
+    .where(Stimulus.id == bindparam("stimulus_id"))
+)
