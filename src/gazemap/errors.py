@@ -19,6 +19,7 @@ The hierarchy::
     ├── PayloadTooLargeError               upload or image over a configured limit; HTTP 413
     ├── RateLimitedError                   too many attempts; HTTP 429
     └── StorageError                       blob store or database unavailable; HTTP 503
+        └── AuditUnavailableError          a read's audit entry cannot be recorded; HTTP 503
 
 ``InvalidInputError`` subclasses :class:`ValueError`, so library users who only know the
 standard exceptions can still catch bad input with ``except ValueError``.
@@ -30,6 +31,7 @@ This module imports nothing outside the standard library, so the numeric core
 from __future__ import annotations
 
 __all__ = [
+    "AuditUnavailableError",
     "AuthenticationError",
     "ConflictError",
     "FormatError",
@@ -182,3 +184,12 @@ class RateLimitedError(GazemapError):
 
 class StorageError(GazemapError):
     """The database or blob store could not be reached or refused the operation."""
+
+
+class AuditUnavailableError(StorageError):
+    """A read's audit entry cannot be recorded, so the read is refused (no unaudited answers).
+
+    Raised when the local audit journal cannot be written (disk full, folder missing or
+    read-only) or too many entries wait for the database
+    (``GAZEMAP_AUDIT__MAX_PENDING``). Retry once the database or disk is back.
+    """

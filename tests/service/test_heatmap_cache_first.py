@@ -70,6 +70,8 @@ def test_a_cache_hit_performs_no_cost_estimate_and_no_count(
     assert again.cache.startswith("hit-")
     assert (cost.calls, count.calls) == (1, 1)
     np.testing.assert_array_equal(again.density, first.density)
+    assert ctx.audit is not None
+    ctx.audit.flush()  # reads' entries are journalled, inserted in batches
     with ctx.session() as session:
         oks = (
             session.query(AuditEvent)

@@ -23,7 +23,7 @@ from gazemap.api.schemas import CompareJSON, HeatmapJSON, ProblemDetails
 from gazemap.api.security import install_security
 from gazemap.api.uploads import BodyLimit
 from gazemap.config import Settings, get_settings
-from gazemap.errors import AuthenticationError
+from gazemap.errors import AuditUnavailableError, AuthenticationError
 from gazemap.obs import build_metrics, instrument_app
 from gazemap.service.context import ServiceContext
 
@@ -135,8 +135,14 @@ def create_app(
         if ctx.jobs is None:
             enable_jobs(ctx)
         app.state.context = ctx
-        # cache tiers, DB pool and jobs table are read at each scrape of /metrics
-        unwatch = metrics.watch(cache=ctx.cache, engine=ctx.engine)
+        if ctx.audit is not None:
+            # entries a crashed process on this host journalled but never inserted
+            try:
+                ctx.audit.recover()
+            except AuditUnavailableError as exc:
+                log.warning("audit journal recovery failed; reads will be refused: %s", exc)
+        # cache tiers, DB pool, jobs table and audit journal are read at each scrape of /metrics
+        unwatch = metrics.watch(cache=ctx.cache, engine=ctx.engine, audit=ctx.audit)
         try:
             yield
         finally:

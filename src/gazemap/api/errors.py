@@ -22,7 +22,7 @@ ConflictError                   409
 GroupTooSmallError              403    the detail says how to widen the slice
 PayloadTooLargeError            413
 RateLimitedError                429    ``Retry-After``
-StorageError                    503
+StorageError                    503    and AuditUnavailableError
 anything else                   500    generic detail; the exception is logged
 =============================  ======  ==========================================
 """

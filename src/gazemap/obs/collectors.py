@@ -1,4 +1,4 @@
-"""Collectors that read live state at scrape time: the database pool and the jobs table.
+"""Collectors that read live state at scrape time: the database pool, the jobs table, the audit journal.
 
 Registered by :meth:`gazemap.obs.GazemapMetrics.watch`. Nothing is counted between
 scrapes: each scrape asks the pool and the database, so the numbers are right however
@@ -14,16 +14,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from gazemap.store.models import Job
 
-__all__ = ["JOB_DURATION_BUCKETS", "JOB_STATES", "DatabasePoolCollector", "JobCollector"]
+__all__ = [
+    "JOB_DURATION_BUCKETS",
+    "JOB_STATES",
+    "AuditBacklog",
+    "AuditJournalCollector",
+    "DatabasePoolCollector",
+    "JobCollector",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +82,55 @@ class DatabasePoolCollector(Collector):
         )
         overflow.add_metric([], pool.overflow())
         yield from (size, conns, overflow)
+
+
+class AuditBacklog(Protocol):
+    """What :class:`AuditJournalCollector` reads (``gazemap.service.audit_journal.AuditJournal``)."""
+
+    @property
+    def pending(self) -> int:
+        """Entries journalled but not yet in the database."""
+
+    @property
+    def flush_errors(self) -> int:
+        """Failed insert rounds so far."""
+
+
+class AuditJournalCollector(Collector):
+    """The audit journal of this process: its backlog and its failed inserts.
+
+    Parameters
+    ----------
+    journal:
+        The context's audit journal (``ctx.audit``).
+
+    Notes
+    -----
+    - ``gazemap_audit_pending_entries``: read entries journalled (answered) but not yet
+      in the database. It stays near the entries of one ``flush_seconds``; a value that
+      keeps growing means the database refuses them, and reads start failing once it
+      reaches ``GAZEMAP_AUDIT__MAX_PENDING``.
+    - ``gazemap_audit_flush_errors_total``: insert rounds that failed (and were retried).
+
+    Both are per process: sum them over instances.
+    """
+
+    def __init__(self, journal: AuditBacklog) -> None:
+        self.journal = journal
+
+    def collect(self) -> Iterator[Metric]:
+        """The journal's numbers, read now."""
+        pending = GaugeMetricFamily(
+            "gazemap_audit_pending_entries",
+            "Read audit entries journalled but not yet inserted into the database.",
+        )
+        pending.add_metric([], self.journal.pending)
+        errors = CounterMetricFamily(
+            "gazemap_audit_flush_errors",
+            "Audit journal insert rounds that failed and were retried.",
+        )
+        errors.add_metric([], self.journal.flush_errors)
+        yield from (pending, errors)
 
 
 class JobCollector(Collector):

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from gazemap.cache import Cache
+    from gazemap.obs.collectors import AuditBacklog
 
 __all__ = [
     "KDE_POINT_BUCKETS",
@@ -174,8 +175,9 @@ class GazemapMetrics:
         cache: Cache | None = None,
         engine: Engine | None = None,
         jobs: bool = True,
+        audit: AuditBacklog | None = None,
     ) -> Callable[[], None]:
-        """Register collectors reading a cache, a database pool and the jobs table.
+        """Register collectors reading a cache, a database pool, the jobs table, the audit journal.
 
         Parameters
         ----------
@@ -185,13 +187,20 @@ class GazemapMetrics:
             Its connection pool, and (with ``jobs``) the jobs table through it.
         jobs:
             Also report job counts and durations from the ``jobs`` table.
+        audit:
+            The context's audit journal (:class:`~gazemap.obs.collectors.AuditJournalCollector`:
+            entries not yet in the database, failed insert rounds).
 
         Returns
         -------
         callable
             Unregisters what this call registered (call it when the context closes).
         """
-        from gazemap.obs.collectors import DatabasePoolCollector, JobCollector
+        from gazemap.obs.collectors import (
+            AuditJournalCollector,
+            DatabasePoolCollector,
+            JobCollector,
+        )
 
         added: list[Collector] = []
         if cache is not None:
@@ -202,6 +211,8 @@ class GazemapMetrics:
             added.append(DatabasePoolCollector(engine))
             if jobs:
                 added.append(JobCollector(engine))
+        if audit is not None:
+            added.append(AuditJournalCollector(audit))
         for collector in added:
             self.registry.register(collector)
 

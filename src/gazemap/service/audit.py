@@ -128,9 +128,20 @@ def list_audit(
         For non-admins.
     InvalidInputError
         For bad paging or naive datetimes.
+    AuditUnavailableError
+        When this instance's pending read entries cannot be inserted first.
+
+    Notes
+    -----
+    Entries of reads (``heatmap.view`` ...) are journalled and inserted in batches
+    (:mod:`gazemap.service.audit_journal`): this call flushes the local journal first;
+    entries of other API instances appear within ``settings.audit.flush_seconds``.
     """
     require_admin(actor, action="read the audit log")
     check_page(limit, offset)
+    if ctx.audit is not None:
+        # this instance's journalled reads first; other instances' land within flush_seconds
+        ctx.audit.flush()
     conditions = []
     if user_id is not None:
         conditions.append(AuditEvent.user_id == user_id)

@@ -9,7 +9,11 @@ and :class:`~gazemap.errors.NotFoundError` (an invisible id is refused as missin
 writes an entry with outcome ``"denied"`` in a transaction of its own, and re-raises.
 
 Reads that change nothing but must still be accounted for (heat maps, comparisons,
-AOI metrics) use :func:`audited`, which also writes the ``"ok"`` entry after success.
+AOI metrics) use :func:`audited`, which also records the ``"ok"`` entry after success:
+through the context's audit journal (:mod:`gazemap.service.audit_journal`: appended to a
+local file before the answer, inserted within ``settings.audit.flush_seconds``), or in a
+transaction of its own when the journal is off (``flush_seconds = 0``). Either way an
+entry that cannot be recorded fails the call.
 
 Parameters are taken only from the keyword arguments named in ``keep``; objects with a
 ``canonical()`` method (params, slices, render options) are stored in that form, lists
@@ -22,6 +26,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import select
@@ -30,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from gazemap.errors import GazemapError, GroupTooSmallError, NotFoundError, PermissionDeniedError
 from gazemap.service.actor import Actor
+from gazemap.service.audit_journal import STUDY_REFS
 from gazemap.service.context import ServiceContext
-from gazemap.store.models import Participant, Recording, Stimulus, Study
 
 __all__ = ["REFUSALS", "audit_refusals", "audited"]
 
@@ -42,13 +47,6 @@ R = TypeVar("R")
 REFUSALS: tuple[type[Exception], ...] = (PermissionDeniedError, GroupTooSmallError, NotFoundError)
 
 log = logging.getLogger("gazemap.audit")
-
-_STUDY_OF: dict[str, Any] = {
-    "study_id": (Study.id, Study.id),
-    "stimulus_id": (Stimulus.study_id, Stimulus.id),
-    "recording_id": (Recording.study_id, Recording.id),
-    "participant_id": (Participant.study_id, Participant.id),
-}
 
 
 def _jsonable(value: Any) -> Any:
@@ -74,7 +72,7 @@ def _request_id() -> str | None:
 
 def _study_of(session: Session, kwargs: dict[str, Any]) -> int | None:
     """The study of the first object id among the keyword arguments, if any."""
-    for name, (column, key) in _STUDY_OF.items():
+    for name, (column, key) in STUDY_REFS.items():
         value = kwargs.get(name)
         if isinstance(value, int):
             found = session.scalar(select(column).where(key == value))
@@ -116,6 +114,37 @@ def _record(
         )
 
 
+def _journal(
+    ctx: ServiceContext,
+    actor: Actor,
+    action: str,
+    kwargs: dict[str, Any],
+    *,
+    target: str | None,
+    keep: tuple[str, ...],
+) -> None:
+    """Hand a read's ``"ok"`` entry to the context's journal (raises if it cannot)."""
+    if ctx.audit is None:  # pragma: no cover - callers check
+        raise RuntimeError("the context has no audit journal")
+    refs = {
+        name: value
+        for name in STUDY_REFS
+        if isinstance(value := kwargs.get(name), int) and not isinstance(value, bool)
+    }
+    ctx.audit.submit(
+        {
+            "user_id": actor.user_id,
+            "action": action,
+            "target": target.format(**kwargs) if target else None,
+            "parameters": {name: _jsonable(kwargs[name]) for name in keep if name in kwargs},
+            "outcome": "ok",
+            "request_id": _request_id(),
+            "refs": refs,
+            "at": datetime.now(UTC).isoformat(),
+        }
+    )
+
+
 def _decorate(
     action: str, target: str | None, keep: tuple[str, ...], *, record_ok: bool
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -146,7 +175,9 @@ def _decorate(
                         "audit entry for a refused %s could not be written: %s", action, failure
                     )
                 raise
-            if record_ok:
+            if record_ok and ctx.audit is not None:
+                _journal(ctx, actor, action, dict(kwargs), target=target, keep=keep)
+            elif record_ok:
                 _record(ctx, actor, action, dict(kwargs), target=target, keep=keep, outcome="ok")
             return result
 
@@ -188,7 +219,10 @@ def audited(
     """Decorator: audit every call, ``"ok"`` after success and ``"denied"`` on refusal.
 
     For reads that do not audit themselves (heat maps, comparisons, AOI metrics).
-    Parameters as for :func:`audit_refusals`. The ``"ok"`` entry is written after the
-    function returns; if it cannot be written the call fails (no unaudited answers).
+    Parameters as for :func:`audit_refusals`. The ``"ok"`` entry is recorded after the
+    function returns, in ``ctx.audit`` (the journal) or, without one, in its own
+    transaction; if it cannot be recorded the call fails (no unaudited answers):
+    :class:`~gazemap.errors.AuditUnavailableError` from the journal, a database error
+    otherwise.
     """
     return _decorate(action, target, keep, record_ok=True)

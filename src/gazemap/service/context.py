@@ -17,6 +17,7 @@ from gazemap.cache import Cache, build_cache
 from gazemap.config import Settings
 from gazemap.jobs.base import JobRunner
 from gazemap.service.arrays import ArrayCache
+from gazemap.service.audit_journal import AuditJournal
 from gazemap.store.blobs import BlobStore, build_blob_store
 from gazemap.store.engine import engine_from_settings, make_session_factory
 
@@ -47,6 +48,11 @@ class ServiceContext:
         (the API and ``gazemap worker`` do); ``None`` means jobs cannot be submitted.
     readonly_sessions:
         Session factory for :meth:`session` with ``readonly=True``; built from ``engine``.
+    audit:
+        The journal that takes the ``"ok"`` audit entries of reads and inserts them in
+        batches (:class:`~gazemap.service.audit_journal.AuditJournal`, folder
+        ``settings.resolved_audit_journal``); ``None`` when ``settings.audit.flush_seconds``
+        is 0, and reads' entries are then inserted synchronously.
     """
 
     settings: Settings
@@ -57,9 +63,23 @@ class ServiceContext:
     jobs: JobRunner | None = None
     arrays: ArrayCache = field(init=False, repr=False)
     readonly_sessions: sessionmaker[Session] = field(init=False, repr=False)
+    audit: AuditJournal | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.arrays = ArrayCache(self.settings.cache.array_cache_bytes)
+        journal = self.settings.audit
+        # files and the flusher thread appear on the first audited read, not here
+        self.audit = (
+            AuditJournal(
+                self.settings.resolved_audit_journal,
+                self.engine,
+                flush_seconds=journal.flush_seconds,
+                max_pending=journal.max_pending,
+                fsync=journal.fsync,
+            )
+            if journal.flush_seconds > 0
+            else None
+        )
         # same pool; on SQLite its transactions begin DEFERRED (see gazemap.store.engine)
         self.readonly_sessions = make_session_factory(
             self.engine.execution_options(sqlite_begin="DEFERRED")
@@ -96,10 +116,16 @@ class ServiceContext:
             yield session
 
     def close(self) -> None:
-        """Stop the job runner (if any), release the database connections and cache clients."""
+        """Stop the job runner (if any), insert pending audit entries, release connections.
+
+        Audit entries the database refuses now stay in the journal folder; the next
+        process started on it replays them.
+        """
         if self.jobs is not None:
             self.jobs.shutdown()
             self.jobs = None
+        if self.audit is not None:
+            self.audit.close()
         close = getattr(self.cache, "close", None)
         if callable(close):
             close()

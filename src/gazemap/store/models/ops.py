@@ -41,6 +41,9 @@ class AuditEvent(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     outcome: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # uuid4 hex of an entry written through the audit journal (reads); NULL for entries
+    # written in their own transaction. Unique, so replaying a journal inserts nothing twice.
+    journal_key: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     def __repr__(self) -> str:
         return f"AuditEvent(id={self.id!r}, action={self.action!r}, outcome={self.outcome!r})"
