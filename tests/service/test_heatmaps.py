@@ -529,13 +529,20 @@ def test_redis_cache_serves_another_process_the_same_map(
     other = ServiceContext(ctx.settings, ctx.engine, ctx.sessions, ctx.blobs, TieredCache([tier]))
     second = build(other, stimulus, params, render=RenderOptions())
     assert first.meta["cache"] == {"density": "miss", "image": "miss"}
-    assert second.meta["cache"] == {"density": "hit-redis", "image": "hit-redis"}
+    # the picture's entry carries the density's metadata: the grid is not read...
+    assert second.meta["cache"] == {"density": "deferred", "image": "hit-redis"}
     assert second.png == first.png
     assert second.etag == first.etag
+    for name in ("participants", "recordings", "points", "bandwidth", "grid", "contributors"):
+        assert second.meta[name] == first.meta[name]
+    assert second.meta["scale"] == first.meta["scale"]
+    assert second.meta["render"] == first.meta["render"]
+    # ...until it is used: then it comes from Redis, exactly the computed one
     points, weights = pooled(recs)
     np.testing.assert_array_equal(
         second.density, density(points, grid=level1(), bandwidth=30.0, weights=weights)
     )
+    assert tier.stats.snapshot().hits == 2  # the picture, then the density
 
 
 def test_a_missing_gaze_blob_is_a_storage_error(sqlite_ctx: ServiceContext) -> None:

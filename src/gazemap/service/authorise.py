@@ -10,11 +10,10 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, select
 
 from gazemap.errors import NotFoundError
-from gazemap.gaze import ScreenGeometry
 from gazemap.service import policy
 from gazemap.service.actor import Actor
 from gazemap.service.context import ServiceContext
-from gazemap.service.stimulus_view import StimulusView
+from gazemap.service.stimulus_view import StimulusView, screen_of
 from gazemap.store.models import Membership, Stimulus, Study
 from gazemap.store.slices import Slice
 
@@ -122,13 +121,7 @@ def heatmap_access(
         height=found.height,
         image_key=found.image_key,
         data_version=found.data_version,
-        study_screen=ScreenGeometry(
-            width_px=found.screen_width_px,
-            height_px=found.screen_height_px,
-            width_mm=found.screen_width_mm,
-            height_mm=found.screen_height_mm,
-            distance_mm=found.viewing_distance_mm,
-        ),
+        study_screen=screen_of(found),
     )
     policy.check_slice_role(role, slice)
     if actor.is_admin:

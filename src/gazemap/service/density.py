@@ -9,7 +9,7 @@ the heat-map cache or computes it once (:func:`compute_density`), and
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ from gazemap.store.slices import Slice
 
 __all__ = [
     "cached_density",
+    "cached_picture",
     "compute_density",
     "etag_of",
     "heatmap_grid",
@@ -218,8 +219,12 @@ def render_cached(
     *,
     signed: bool = False,
     render_key: Callable[[], str],
+    density_meta: Mapping[str, Any] | None = None,
 ) -> tuple[bytes, dict[str, Any], str, str]:
     """The PNG of ``d`` drawn with ``render``, cached under ``render_key()``.
+
+    ``density_meta`` (the metadata of ``d``, JSON-ready) is stored in the image entry
+    so that :func:`cached_picture` can answer the picture without reading ``d``.
 
     Returns
     -------
@@ -244,11 +249,49 @@ def render_cached(
             mode=render.mode,
         )
         png = encode_png(overlay.image, metadata={"gazemap:scale": repr(overlay.scale)})
-        return pack_entry(png, {"scale": overlay.scale, "density_key": key})
+        meta: dict[str, Any] = {"scale": overlay.scale, "density_key": key}
+        if density_meta is not None:
+            meta["density_meta"] = dict(density_meta)
+        return pack_entry(png, meta)
 
     value, outcome = get_or_compute(ctx.cache, ikey, compute)
     entry = unpack_entry(value)
     return entry.payload, entry.meta, outcome, ikey
+
+
+def cached_picture(
+    ctx: ServiceContext, image_key: str
+) -> tuple[bytes, dict[str, Any], str, str, str] | None:
+    """A cached picture with its density's metadata, without reading the density.
+
+    Parameters
+    ----------
+    ctx:
+        Service context.
+    image_key:
+        The picture's cache key (``make_key("image", ...)``).
+
+    Returns
+    -------
+    tuple or None
+        PNG bytes, the density's metadata plus ``scale``, the cache outcome
+        (``hit-<tier>``), the density's key and ``image_key``; ``None`` on a miss, or
+        for an entry written without the density's metadata (the caller then takes the
+        density first, as :func:`render_cached` needs it anyway).
+    """
+    found = ctx.cache.lookup(image_key)
+    if found.value is None:
+        return None
+    entry = unpack_entry(found.value)
+    density_meta = entry.meta.get("density_meta")
+    key = entry.meta.get("density_key")
+    if not isinstance(density_meta, dict) or not isinstance(key, str):
+        return None
+    outcome = f"hit-{found.tier}"
+    ctx.cache.stats.record_outcome(outcome)
+    meta = dict(density_meta)
+    meta["scale"] = entry.meta.get("scale")
+    return entry.payload, meta, outcome, key, image_key
 
 
 def etag_of(*keys: str) -> str:

@@ -14,7 +14,7 @@ concurrent identical misses compute once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from gazemap.service.authorise import authorised_stimulus, heatmap_access
 from gazemap.service.context import ServiceContext
 from gazemap.service.density import (
     cached_density,
+    cached_picture,
     etag_of,
     heatmap_grid,
     numeric_bandwidth,
@@ -51,7 +52,6 @@ FloatArray = npt.NDArray[np.float64]
 RULE_COST_BANDWIDTH_PX = 40.0
 
 
-@dataclass(frozen=True)
 class HeatmapResult:
     """A heat map: the density grid, its picture and how it was made.
 
@@ -59,7 +59,9 @@ class HeatmapResult:
     ----------
     density:
         ``(rows, cols)`` float64, exactly :func:`gazemap.kde.density` of the points used,
-        in 1/px², row 0 at the top.
+        in 1/px², row 0 at the top. When the picture came from the cache, the density is
+        read from the cache (or computed) only if this attribute is used: a cached PNG
+        never pays for decoding the grid.
     png:
         The rendered picture when render options were given, else ``None``.
     meta:
@@ -69,7 +71,8 @@ class HeatmapResult:
         source, for degrees), ``grid`` (``cols``, ``rows``, ``level``, ``width``,
         ``height``), ``method`` (``exact`` or ``fft``, what ran), ``params`` and
         ``slice`` (canonical), ``scale`` (the density at the top colour, when rendered),
-        ``render`` (canonical, when rendered) and ``cache`` (outcome per value).
+        ``render`` (canonical, when rendered) and ``cache`` (outcome per value;
+        ``"deferred"`` for a density not read because the picture was cached).
     cache:
         How the value asked for was answered (see :data:`gazemap.cache.Outcome`): the
         image's outcome when rendered, else the density's.
@@ -78,11 +81,40 @@ class HeatmapResult:
         when the answer may.
     """
 
-    density: FloatArray
-    png: bytes | None
-    meta: dict[str, Any]
-    cache: str
-    etag: str
+    __slots__ = ("_density", "_load", "cache", "etag", "meta", "png")
+
+    def __init__(
+        self,
+        density: FloatArray | Callable[[], FloatArray],
+        png: bytes | None,
+        meta: dict[str, Any],
+        cache: str,
+        etag: str,
+    ) -> None:
+        self._density: FloatArray | None = None
+        self._load: Callable[[], FloatArray] | None = None
+        if callable(density):
+            self._load = density
+        else:
+            self._density = density
+        self.png = png
+        self.meta = meta
+        self.cache = cache
+        self.etag = etag
+
+    @property
+    def density(self) -> FloatArray:
+        """The density grid (read on first use when the picture was a cache hit)."""
+        if self._density is None:
+            assert self._load is not None
+            self._density = self._load()
+            self._load = None
+        return self._density
+
+    def __repr__(self) -> str:
+        return (
+            f"HeatmapResult(cache={self.cache!r}, etag={self.etag!r}, png={self.png is not None})"
+        )
 
 
 @audited("heatmap.view", target="stimulus:{stimulus_id}", keep=("params", "slice", "render"))
@@ -164,15 +196,8 @@ def build_heatmap(
                     cost=cost,
                 )
 
-    d, meta, outcome, key = cached_density(ctx, view, params, slice, on_miss=before_compute)
-    # k after the time window
-    policy.check_contributor_count(actor, view.study_id, minimum or 0, meta)
-    meta["cache"] = {"density": outcome}
-    if render is None:
-        meta["scale"] = None
-        return HeatmapResult(d, None, meta, outcome, etag_of(key))
-
     def image_key() -> str:
+        assert render is not None
         return make_key(
             "image",
             stimulus_id=view.id,
@@ -182,12 +207,34 @@ def build_heatmap(
             render=render.canonical(),
         )
 
+    if render is not None:
+        # The picture first: on a hit its entry carries the density's metadata, so the
+        # grid (megabytes to decode and copy) is read only if the caller uses it.
+        found = cached_picture(ctx, image_key())
+        if found is not None:
+            png, meta, image_outcome, key, ikey = found
+            policy.check_contributor_count(actor, view.study_id, minimum or 0, meta)
+            meta["cache"] = {"density": "deferred", "image": image_outcome}
+            meta["render"] = render.canonical()
+
+            def load() -> FloatArray:
+                return cached_density(ctx, view, params, slice, on_miss=before_compute)[0]
+
+            return HeatmapResult(load, png, meta, image_outcome, etag_of(key, ikey))
+
+    d, meta, outcome, key = cached_density(ctx, view, params, slice, on_miss=before_compute)
+    # k after the time window
+    policy.check_contributor_count(actor, view.study_id, minimum or 0, meta)
+    if render is None:
+        meta["cache"] = {"density": outcome}
+        meta["scale"] = None
+        return HeatmapResult(d, None, meta, outcome, etag_of(key))
     png, image_meta, image_outcome, ikey = render_cached(
-        ctx, view, key, d, render, render_key=image_key
+        ctx, view, key, d, render, render_key=image_key, density_meta=meta
     )
+    meta["cache"] = {"density": outcome, "image": image_outcome}
     meta["scale"] = image_meta.get("scale")
     meta["render"] = render.canonical()
-    meta["cache"]["image"] = image_outcome
     return HeatmapResult(d, png, meta, image_outcome, etag_of(key, ikey))
 
 

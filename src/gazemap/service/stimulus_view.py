@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -66,7 +66,22 @@ class StimulusView:
         )
 
 
-def screen_of(row: Study | RecordingRow) -> ScreenGeometry:
+class ScreenColumns(Protocol):
+    """Anything carrying the five screen columns: a Study, a Recording or a result row."""
+
+    @property
+    def screen_width_px(self) -> int | None: ...
+    @property
+    def screen_height_px(self) -> int | None: ...
+    @property
+    def screen_width_mm(self) -> float | None: ...
+    @property
+    def screen_height_mm(self) -> float | None: ...
+    @property
+    def viewing_distance_mm(self) -> float | None: ...
+
+
+def screen_of(row: Study | RecordingRow | ScreenColumns) -> ScreenGeometry:
     """The screen geometry stored in a study's or a recording's five screen columns."""
     return ScreenGeometry(
         width_px=row.screen_width_px,
