@@ -1,4 +1,4 @@
-"""Collectors of live state: the database pool and the jobs table, on SQLite and PostgreSQL."""
+"""Collectors of live state: the database pool, the jobs table and the audit journal, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
-from gazemap.obs.collectors import JOB_DURATION_BUCKETS, DatabasePoolCollector, JobCollector
+from gazemap.errors import AuditUnavailableError
+from gazemap.obs.collectors import (
+    JOB_DURATION_BUCKETS,
+    AuditJournalCollector,
+    DatabasePoolCollector,
+    JobCollector,
+)
+from gazemap.service.audit_journal import AuditJournal
 from gazemap.store.engine import create_engine_for
 from gazemap.store.migrate import upgrade
 from gazemap.store.models import Job
@@ -125,3 +132,29 @@ def test_an_unreadable_database_reports_down_without_raising(tmp_path) -> None: 
     assert value(reg, "gazemap_job_metrics_up") == 0
     assert value(reg, "gazemap_jobs", state="queued") is None
     broken.dispose()
+
+
+def test_the_audit_journal_reports_its_backlog_and_failed_inserts(
+    tmp_path,
+    new_database,  # type: ignore[no-untyped-def]
+) -> None:
+    url = new_database("sqlite")  # no tables yet: inserts fail until it is migrated
+    eng = create_engine_for(url)
+    journal = AuditJournal(tmp_path / "journal", eng, flush_seconds=3600, max_pending=10)
+    reg = CollectorRegistry()
+    reg.register(AuditJournalCollector(journal))
+    try:
+        assert value(reg, "gazemap_audit_pending_entries") == 0
+        for _ in range(3):
+            journal.submit({"action": "heatmap.view", "outcome": "ok", "parameters": {}})
+        with pytest.raises(AuditUnavailableError):
+            journal.flush()
+        assert value(reg, "gazemap_audit_pending_entries") == 3
+        assert value(reg, "gazemap_audit_flush_errors_total") == 1
+        upgrade(url)
+        journal.flush()
+        assert value(reg, "gazemap_audit_pending_entries") == 0
+        assert value(reg, "gazemap_audit_flush_errors_total") == 1
+    finally:
+        journal.close()
+        eng.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -10,6 +11,7 @@ from starlette.testclient import TestClient
 
 from gazemap.cache import MemoryCache
 from gazemap.obs import build_metrics
+from gazemap.service.audit_journal import AuditJournal
 from gazemap.store.engine import create_engine_for
 from tests.obs.apps import tiny_app
 from tests.obs.promtool import check_metrics
@@ -22,9 +24,10 @@ def engine(sqlite_database: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-def test_live_metrics_pass_promtool(engine: Engine) -> None:
+def test_live_metrics_pass_promtool(engine: Engine, tmp_path: Path) -> None:
     m = build_metrics()
-    m.watch(cache=MemoryCache(4096), engine=engine)
+    journal = AuditJournal(tmp_path / "journal", engine, flush_seconds=3600, max_pending=10)
+    m.watch(cache=MemoryCache(4096), engine=engine, audit=journal)
     with TestClient(tiny_app(m), raise_server_exceptions=False) as client:
         client.get("/items/1")
         client.get("/nowhere")
@@ -43,6 +46,8 @@ def test_live_metrics_pass_promtool(engine: Engine) -> None:
         "gazemap_db_pool_connections",
         "gazemap_jobs",
         "gazemap_job_duration_seconds_bucket",
+        "gazemap_audit_pending_entries",
+        "gazemap_audit_flush_errors_total",
     ):
         assert f"\n{family}" in text, family
     result = check_metrics(text)
