@@ -146,7 +146,7 @@ def test_the_audit_journal_reports_its_backlog_and_failed_inserts(
     try:
         assert value(reg, "gazemap_audit_pending_entries") == 0
         for _ in range(3):
-            journal.submit({"action": "heatmap.view", "outcome": "ok", "parameters": {}})
+            journal.submit({"action": "journal.test", "outcome": "ok", "parameters": {}})
         with pytest.raises(AuditUnavailableError):
             journal.flush()
         assert value(reg, "gazemap_audit_pending_entries") == 3

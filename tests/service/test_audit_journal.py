@@ -25,7 +25,7 @@ from sqlalchemy import Engine, func, select
 
 from gazemap.api.errors import problem_for
 from gazemap.config import AuditSettings
-from gazemap.errors import AuditUnavailableError, GroupTooSmallError
+from gazemap.errors import AuditUnavailableError, GroupTooSmallError, InvalidInputError
 from gazemap.service.actor import Actor
 from gazemap.service.audit import list_audit
 from gazemap.service.audit_journal import AuditJournal, segments_in
@@ -111,8 +111,9 @@ def _keyed(engine: Engine, keys: list[str]) -> dict[str, int]:
 def _entry(n: int = 0, **fields: Any) -> dict[str, Any]:
     return {
         "user_id": None,
-        "action": "heatmap.view",
-        "target": f"stimulus:{n}",
+        # not "heatmap.view": other tests count those in the session's shared database
+        "action": "journal.test",
+        "target": f"test:{n}",
         "parameters": {"n": n},
         "outcome": "ok",
         "request_id": None,
@@ -311,7 +312,7 @@ _CHILD = textwrap.dedent(
     folder, url, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     journal = AuditJournal(folder, create_engine_for(url), flush_seconds=3600, max_pending=10_000)
     for n in range(count):
-        key = journal.submit({"user_id": None, "action": "heatmap.view", "target": None,
+        key = journal.submit({"user_id": None, "action": "journal.test", "target": None,
                               "parameters": {"n": n}, "outcome": "ok", "request_id": None,
                               "refs": {}})
         print(key, flush=True)
@@ -353,6 +354,56 @@ def test_entries_of_a_process_killed_before_any_flush_are_recovered(
         journal.close()
         engine.dispose()
     assert list(folder.iterdir()) == []  # a clean close leaves nothing behind
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_journals_as_a_writer_of_its_own(
+    tmp_path: Path, sqlite_database: str
+) -> None:
+    folder = tmp_path / "journal"
+    engine = create_engine_for(sqlite_database)
+    parent = AuditJournal(folder, engine, flush_seconds=3600, max_pending=100)
+    try:
+        mine = parent.submit(_entry(1))
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: journal one entry, then die without flushing
+            try:
+                key = parent.submit(_entry(2))
+                os.write(write, f"{key} {parent.writer}".encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            theirs, child_writer = pipe.read().split()
+        os.waitpid(pid, 0)
+        assert child_writer != parent.writer
+        assert parent.pending == 1  # the child's entry is not the parent's
+        successor = AuditJournal(folder, engine, flush_seconds=3600, max_pending=100)
+        try:
+            assert successor.recover() == 1  # the dead child's, not the live parent's
+        finally:
+            successor.close()
+        parent.flush()
+        assert _keyed(engine, [mine, theirs]) == {mine: 1, theirs: 1}
+    finally:
+        parent.close()
+        engine.dispose()
+
+
+def test_an_entry_the_database_would_refuse_is_refused_at_submit(
+    tmp_path: Path, sqlite_database: str
+) -> None:
+    engine = create_engine_for(sqlite_database)
+    journal = AuditJournal(tmp_path / "journal", engine, flush_seconds=3600, max_pending=10)
+    try:
+        for bad in ({"target": "x" * 256}, {"parameters": [1]}, {"at": "2026-12-04T10:00:00"}):
+            with pytest.raises(InvalidInputError):
+                journal.submit(_entry(**bad))
+        assert journal.pending == 0
+    finally:
+        journal.close()
+        engine.dispose()
 
 
 def _dead_writer(folder: Path, name: str, lines: list[bytes]) -> None:

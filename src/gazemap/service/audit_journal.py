@@ -54,6 +54,9 @@ __all__ = ["MAX_BACKOFF", "STUDY_REFS", "WAKE_AT", "AuditJournal", "segments_in"
 
 log = logging.getLogger("gazemap.audit")
 
+# serialises the reset of journals in a forked child (see AuditJournal._forget_parent)
+_FORK_GUARD = threading.Lock()
+
 #: Pending entries that wake the flusher before ``flush_seconds`` is up.
 WAKE_AT = 500
 #: Longest wait, in seconds, between retries while the database fails.
@@ -70,7 +73,8 @@ STUDY_REFS: dict[str, tuple[Any, Any]] = {
     "participant_id": (Participant.study_id, Participant.id),
 }
 
-_REQUIRED = ("action", "outcome", "at", "journal_key")
+# longest strings the columns take (audit_events); a longer one would fail its whole batch
+_LIMITS = {"action": 64, "target": 255, "request_id": 64, "journal_key": 32}
 
 
 @dataclass
@@ -149,6 +153,7 @@ class AuditJournal:
         self._lock_fd: int | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._pid = os.getpid()
 
     # -- writing ---------------------------------------------------------------------
 
@@ -180,22 +185,19 @@ class AuditJournal:
             more than ``max_pending`` entries wait for the database, or the journal is
             closed. The caller must not answer the read.
         InvalidInputError
-            For an empty or over-long action or an unknown outcome.
+            For an empty or over-long action, target or request id, an unknown outcome,
+        parameters that are not a dict, or a naive or unreadable ``at``.
         """
         record = dict(entry)
-        action = record.get("action")
-        if not isinstance(action, str) or not action or len(action) > 64:
-            raise InvalidInputError(
-                f"action must be 1 to 64 characters, got {action!r}", field="action"
-            )
-        if record.get("outcome") not in AUDIT_OUTCOMES:
-            raise InvalidInputError(
-                f"outcome must be one of {list(AUDIT_OUTCOMES)}, got {record.get('outcome')!r}",
-                field="outcome",
-            )
         record.setdefault("at", datetime.now(UTC).isoformat())
         record.setdefault("journal_key", uuid.uuid4().hex)
+        problem = _problem(record)
+        if problem is not None:
+            field_name, message = problem
+            raise InvalidInputError(message, field=field_name)
         line = (json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode()
+        if self._pid != os.getpid():
+            self._forget_parent()
         with self._lock:
             if self._closed:
                 raise AuditUnavailableError("the audit journal is closed; the read is refused")
@@ -214,6 +216,30 @@ class AuditJournal:
         if waiting >= WAKE_AT:
             self._wake.set()
         return str(record["journal_key"])
+
+    def _forget_parent(self) -> None:
+        """In a forked child: start over with a writer of its own.
+
+        The parent's segment, lock and pending entries stay the parent's (closing the
+        inherited descriptors here does not release the parent's ``flock``); the flusher
+        thread did not survive the fork.
+        """
+        with _FORK_GUARD:
+            if self._pid == os.getpid():
+                return  # another thread of this child did it
+            inherited = [self._fd, self._lock_fd, *(fd for _, fd in self._sealed.locks)]
+            for fd in inherited:
+                if fd is not None:
+                    os.close(fd)
+            self._lock = threading.Lock()
+            self._flushing = threading.Lock()
+            self._wake = threading.Event()
+            self._stop = threading.Event()
+            self._pending, self._in_flight, self._sealed = [], 0, _Sealed()
+            self._fd = self._lock_fd = None
+            self._segment, self._thread, self._seq = None, None, 0
+            self.writer = f"{os.getpid()}-{secrets.token_hex(6)}"
+            self._pid = os.getpid()
 
     def _append_locked(self, line: bytes) -> None:
         try:
@@ -413,20 +439,26 @@ class AuditJournal:
             if batch:
                 self._insert(batch)
         except SQLAlchemyError as exc:
-            with self._lock:
-                self._pending[:0] = batch
-                self._in_flight = 0
-                self._sealed.segments[:0] = sealed.segments
-                self._sealed.locks[:0] = sealed.locks
-            self.flush_errors += 1
+            self._restore(batch, sealed)
             log.warning(
                 "audit journal: %d entries could not be inserted, retrying: %s", len(batch), exc
             )
             return exc
+        except BaseException:
+            self._restore(batch, sealed)  # a bug must not drop entries either
+            raise
         with self._lock:
             self._in_flight = 0
         _remove(sealed)
         return None
+
+    def _restore(self, batch: list[dict[str, Any]], sealed: _Sealed) -> None:
+        with self._lock:
+            self._pending[:0] = batch  # before what arrived meanwhile: order kept
+            self._in_flight = 0
+            self._sealed.segments[:0] = sealed.segments
+            self._sealed.locks[:0] = sealed.locks
+        self.flush_errors += 1
 
     def _insert(self, batch: list[dict[str, Any]]) -> None:
         postgres = self.engine.dialect.name == "postgresql"
@@ -471,8 +503,6 @@ class AuditJournal:
                     error = self._flush_round()
                 except Exception:  # the flusher must outlive a bug: logged loudly, retried
                     log.exception("audit journal: flush round failed unexpectedly")
-                    self.flush_errors += 1
-                    error = None
                     failures += 1
                     continue
             failures = failures + 1 if error is not None else 0
@@ -521,12 +551,47 @@ class AuditJournal:
             os.close(lock_fd)
 
 
+def _problem(entry: Mapping[str, Any]) -> tuple[str, str] | None:
+    """What would make the database refuse ``entry`` (and so its batch): (field, message)."""
+    action = entry.get("action")
+    if not isinstance(action, str) or not action:
+        return "action", f"action must be 1 to 64 characters, got {action!r}"
+    for name, limit in _LIMITS.items():
+        value = entry.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            return name, f"{name} must be a string of at most {limit} characters, got {value!r}"
+    if entry.get("outcome") not in AUDIT_OUTCOMES:
+        return (
+            "outcome",
+            f"outcome must be one of {list(AUDIT_OUTCOMES)}, got {entry.get('outcome')!r}",
+        )
+    if not isinstance(entry.get("journal_key"), str):
+        return "journal_key", "journal_key must be a string"
+    if not isinstance(entry.get("parameters", {}), dict):
+        return (
+            "parameters",
+            f"parameters must be a dict, got {type(entry.get('parameters')).__name__}",
+        )
+    if not isinstance(entry.get("refs", {}), dict):
+        return "refs", f"refs must be a dict, got {type(entry.get('refs')).__name__}"
+    user_id = entry.get("user_id")
+    if user_id is not None and (not isinstance(user_id, int) or isinstance(user_id, bool)):
+        return "user_id", f"user_id must be an integer or None, got {user_id!r}"
+    try:
+        at = datetime.fromisoformat(str(entry.get("at")))
+    except ValueError:
+        return "at", f"at must be an ISO 8601 time, got {entry.get('at')!r}"
+    if at.utcoffset() is None:
+        return "at", f"at must be timezone-aware, got {entry.get('at')!r}"
+    return None
+
+
 def _parse_line(raw: bytes) -> dict[str, Any] | None:
     try:
         entry = json.loads(raw)
     except ValueError:
         return None
-    if not isinstance(entry, dict) or any(name not in entry for name in _REQUIRED):
+    if not isinstance(entry, dict) or _problem(entry) is not None:
         return None
     return entry
 
@@ -550,9 +615,8 @@ def _study_of(
 def _row(
     entry: Mapping[str, Any], studies: Mapping[str, Mapping[int, int | None]]
 ) -> dict[str, Any]:
-    at = datetime.fromisoformat(str(entry["at"]))
     return {
-        "at": at if at.tzinfo is not None else at.replace(tzinfo=UTC),
+        "at": datetime.fromisoformat(str(entry["at"])),
         "user_id": entry.get("user_id"),
         "study_id": _study_of(entry, studies),
         "action": entry["action"],
