@@ -186,7 +186,7 @@ class AuditJournal:
             closed. The caller must not answer the read.
         InvalidInputError
             For an empty or over-long action, target or request id, an unknown outcome,
-        parameters that are not a dict, or a naive or unreadable ``at``.
+            parameters that are not a dict, or a naive or unreadable ``at``.
         """
         record = dict(entry)
         record.setdefault("at", datetime.now(UTC).isoformat())
