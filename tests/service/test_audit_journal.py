@@ -434,6 +434,19 @@ def test_a_torn_last_line_is_skipped_and_counted(tmp_path: Path, sqlite_database
         engine.dispose()
 
 
+def test_the_app_replays_dead_writers_at_startup(ctx: ServiceContext) -> None:
+    from starlette.testclient import TestClient
+
+    from gazemap.api.app import create_app
+
+    folder = ctx.settings.resolved_audit_journal
+    entry = _entry(at="2026-12-04T10:00:00+00:00", journal_key=uuid.uuid4().hex)
+    _dead_writer(folder, "3-crashed", [json.dumps(entry).encode() + b"\n"])
+    with TestClient(create_app(context=ctx)):
+        assert _keyed(ctx.engine, [entry["journal_key"]]) == {entry["journal_key"]: 1}
+    assert not (folder / "3-crashed.lock").exists()
+
+
 def test_a_replay_after_commit_but_before_delete_inserts_no_duplicates(
     tmp_path: Path, service_database: str
 ) -> None:
