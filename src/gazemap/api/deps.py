@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from gazemap.api.sessions import family_active
 from gazemap.api.tokens import decode_token
 from gazemap.errors import AuthenticationError, StorageError
+from gazemap.obs.context import annotate
 from gazemap.service.accounts import get_actor
 from gazemap.service.actor import Actor
 from gazemap.service.actor_cache import actor_cache
@@ -60,6 +61,8 @@ async def optional_actor(ctx: ContextDep, credentials: _Credentials) -> Actor | 
     if credentials.scheme.lower() != "bearer":
         raise AuthenticationError("send the access token as 'Authorization: Bearer <token>'")
     claims = decode_token(ctx.settings, credentials.credentials, typ="access")
+    # the access log's user id, so the middleware need not verify the token again
+    annotate(user_id=str(claims.user_id))
     # signature and expiry are checked on every request; the database's answer (account
     # live, sign-in not ended) is reused for a few seconds (gazemap.service.actor_cache)
     key = (claims.user_id, claims.jti)

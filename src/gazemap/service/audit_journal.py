@@ -474,21 +474,10 @@ class AuditJournal:
                     found.update({int(k): (int(s) if s is not None else None) for k, s in pairs})
                 studies[name] = found
             rows = [_row(entry, studies) for entry in batch]
-            for start in range(0, len(rows), CHUNK):
-                chunk = rows[start : start + CHUNK]
-                # a replayed entry (crash between commit and delete) is already there
-                if postgres:
-                    connection.execute(
-                        postgresql.insert(AuditEvent)
-                        .values(chunk)
-                        .on_conflict_do_nothing(index_elements=["journal_key"])
-                    )
-                else:
-                    connection.execute(
-                        sqlite.insert(AuditEvent)
-                        .values(chunk)
-                        .on_conflict_do_nothing(index_elements=["journal_key"])
-                    )
+            # one executemany of a statement built once: SQLAlchemy compiles it once and
+            # batches the rows into multi-row INSERTs itself ("insertmanyvalues"), where
+            # .values(rows) would compile a new statement for every batch size
+            connection.execute(_INSERT[postgres], rows)
 
     def _run(self) -> None:
         failures = 0
@@ -610,6 +599,13 @@ def _study_of(
         if value is not None:
             return studies[name].get(value)
     return None
+
+
+# a replayed entry (crash between commit and delete) is already there: skipped
+_INSERT = {
+    True: postgresql.insert(AuditEvent).on_conflict_do_nothing(index_elements=["journal_key"]),
+    False: sqlite.insert(AuditEvent).on_conflict_do_nothing(index_elements=["journal_key"]),
+}
 
 
 def _row(
