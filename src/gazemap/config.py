@@ -141,7 +141,7 @@ class DatabaseSettings(BaseModel):
         default=30.0, gt=0, description="How long a request waits for a free connection."
     )
     ping_after_idle_seconds: float = Field(
-        default=5.0,
+        default=1.0,
         ge=0,
         description="A pooled connection idle for longer is pinged before use, so a restarted "
         "server costs a reconnect, not an error; 0 pings at every checkout. Busy connections "

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 
 import gazemap
+from gazemap.api.database_outage import DatabaseOutage
 from gazemap.api.errors import install_error_handlers
 from gazemap.api.schemas import CompareJSON, HeatmapJSON, ProblemDetails
 from gazemap.api.security import install_security
@@ -171,6 +172,8 @@ def create_app(
     app.state.context = context
     app.state.settings = resolved
     install_error_handlers(app)
+    # innermost: sees a route's database error before the 500 handler does
+    app.add_middleware(DatabaseOutage)
     app.add_middleware(BodyLimit, limit=resolved.max_upload_bytes)
     # security headers, CORS (closed unless configured) and the sign-in rate limiter
     install_security(app, resolved)
