@@ -106,6 +106,10 @@ def test_a_read_is_retried_and_a_write_is_refused_with_503_when_connections_drop
         again = client.post("/api/v1/studies", headers=researcher.headers, json={"name": "x"})
         assert again.status_code == 201, again.text
         assert sorted(_names(client, researcher)) == ["before", "x"]
+        # both answers are counted under their route (a retry re-routes the same scope)
+        metrics = client.get("/metrics").text
+        assert 'method="POST",route="/api/v1/studies",status="503"} 1.0' in metrics
+        assert 'method="GET",route="/api/v1/studies",status="200"} 4.0' in metrics
 
 
 def test_only_connection_failures_count_as_an_outage() -> None:

@@ -84,8 +84,10 @@ class DatabaseOutage:
         retries = 1 if scope.get("method") in _SAFE_METHODS else 0
         while True:
             try:
-                # routing writes into the scope: each attempt starts from the original
-                await self.app(dict(scope), receive, tracked)
+                # the same scope each time: routing writes the matched route into it,
+                # which the access log and the metrics read after the answer (a retry
+                # matches the same route again)
+                await self.app(scope, receive, tracked)
                 return
             except Exception as exc:
                 if started or not is_outage(exc):
