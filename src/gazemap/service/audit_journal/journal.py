@@ -1,36 +1,12 @@
-"""Write-behind audit entries for reads, through a crash-safe local journal.
+"""The audit journal: entries submitted, journalled and inserted in batches by a thread.
 
-A successful read (heat map, comparison, AOI metrics) must not be answered unaudited, but
-inserting its entry in the request costs about half of a cached heat map's database work.
-:class:`AuditJournal` makes the entry durable first and inserts it a little later:
-
-1. :meth:`AuditJournal.submit` appends the entry as one JSON line to the writer's current
-   segment file with a single ``os.write`` (optionally ``fsync``) and keeps it in memory.
-   Once ``os.write`` returned the entry survives a crash of the process (it is in the
-   kernel's page cache); a power loss can lose it unless ``fsync`` is on. If the line
-   cannot be written, or too many entries wait, ``submit`` raises
-   :class:`~gazemap.errors.AuditUnavailableError` and the read fails.
-2. A daemon thread wakes every ``flush_seconds`` (sooner when :data:`WAKE_AT` wait), seals
-   the segment, resolves the studies of the batch with one query per id kind and inserts
-   the rows with ``INSERT ... ON CONFLICT (journal_key) DO NOTHING`` in one transaction.
-   After the commit the sealed segments are deleted. On a database error the entries and
-   segments are kept and retried, backing off up to :data:`MAX_BACKOFF` seconds.
-3. Every journal holds an exclusive ``flock`` on ``<writer>.lock`` in the folder and names
-   its segments ``<writer>-<seq:08d>.jsonl``. When a journal starts it tries to lock every
-   other ``*.lock`` of the folder; each one it gets belonged to a dead writer, whose
-   segments it replays (a torn last line is skipped and counted) through the same insert.
-   ``ON CONFLICT DO NOTHING`` makes a replay after a crash between commit and delete
-   harmless, so several processes may share one folder.
-
-Entries are plain dicts: ``user_id``, ``action``, ``target``, ``parameters``, ``outcome``,
-``request_id``, ``refs`` (the ``study_id``/``stimulus_id``/``recording_id``/
-``participant_id`` arguments of the call, to find the study) and, stamped by ``submit``,
-``at`` (ISO 8601, UTC) and ``journal_key`` (uuid4 hex).
+See :mod:`gazemap.service.audit_journal` for what it guarantees; the files it writes are
+:mod:`~gazemap.service.audit_journal.segments`, the checks and rows
+:mod:`~gazemap.service.audit_journal.entries`.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -38,19 +14,27 @@ import secrets
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gazemap.errors import AuditUnavailableError, InvalidInputError
-from gazemap.store.models import AUDIT_OUTCOMES, AuditEvent, Participant, Recording, Stimulus, Study
+from gazemap.service.audit_journal.entries import insert_entries, problem_of
+from gazemap.service.audit_journal.segments import (
+    Sealed,
+    append_line,
+    claim_dead_writers,
+    close_segment,
+    lock_path,
+    open_segment,
+    remove_sealed,
+    take_writer_lock,
+)
 
-__all__ = ["MAX_BACKOFF", "STUDY_REFS", "WAKE_AT", "AuditJournal", "segments_in"]
+__all__ = ["MAX_BACKOFF", "WAKE_AT", "AuditJournal"]
 
 log = logging.getLogger("gazemap.audit")
 
@@ -61,29 +45,6 @@ _FORK_GUARD = threading.Lock()
 WAKE_AT = 500
 #: Longest wait, in seconds, between retries while the database fails.
 MAX_BACKOFF = 5.0
-#: Rows per INSERT statement and ids per IN list (well under every driver's parameter limit).
-CHUNK = 1000
-
-#: Keyword arguments that name the study of an entry, in the order they are tried:
-#: name -> (study id column, key column).
-STUDY_REFS: dict[str, tuple[Any, Any]] = {
-    "study_id": (Study.id, Study.id),
-    "stimulus_id": (Stimulus.study_id, Stimulus.id),
-    "recording_id": (Recording.study_id, Recording.id),
-    "participant_id": (Participant.study_id, Participant.id),
-}
-
-# longest strings the columns take (audit_events); a longer one would fail its whole batch
-_LIMITS = {"action": 64, "target": 255, "request_id": 64, "journal_key": 32}
-
-
-@dataclass
-class _Sealed:
-    """Files to delete once the entries read from them are in the database."""
-
-    segments: list[Path] = field(default_factory=list)
-    # lock files (and their open, flocked descriptors) of dead writers being replayed
-    locks: list[tuple[Path, int]] = field(default_factory=list)
 
 
 class AuditJournal:
@@ -146,7 +107,7 @@ class AuditJournal:
         self._stop = threading.Event()
         self._pending: list[dict[str, Any]] = []
         self._in_flight = 0
-        self._sealed = _Sealed()
+        self._sealed = Sealed()
         self._seq = 0
         self._fd: int | None = None
         self._segment: Path | None = None
@@ -170,8 +131,9 @@ class AuditJournal:
         ----------
         entry:
             ``user_id``, ``action``, ``target``, ``parameters`` (JSON-ready),
-            ``outcome``, ``request_id`` and ``refs`` (see the module docstring). ``at``
-            and ``journal_key`` are stamped here unless given.
+            ``outcome``, ``request_id`` and ``refs`` (see
+            :mod:`gazemap.service.audit_journal`). ``at`` and ``journal_key`` are stamped
+            here unless given.
 
         Returns
         -------
@@ -191,7 +153,7 @@ class AuditJournal:
         record = dict(entry)
         record.setdefault("at", datetime.now(UTC).isoformat())
         record.setdefault("journal_key", uuid.uuid4().hex)
-        problem = _problem(record)
+        problem = problem_of(record)
         if problem is not None:
             field_name, message = problem
             raise InvalidInputError(message, field=field_name)
@@ -235,7 +197,7 @@ class AuditJournal:
             self._flushing = threading.Lock()
             self._wake = threading.Event()
             self._stop = threading.Event()
-            self._pending, self._in_flight, self._sealed = [], 0, _Sealed()
+            self._pending, self._in_flight, self._sealed = [], 0, Sealed()
             self._fd = self._lock_fd = None
             self._segment, self._thread, self._seq = None, None, 0
             self.writer = f"{os.getpid()}-{secrets.token_hex(6)}"
@@ -244,11 +206,7 @@ class AuditJournal:
     def _append_locked(self, line: bytes) -> None:
         try:
             fd = self._fd if self._fd is not None else self._open_segment_locked()
-            written = os.write(fd, line)
-            if written != len(line):
-                raise OSError(f"short write: {written} of {len(line)} bytes")
-            if self.fsync:
-                os.fsync(fd)
+            append_line(fd, line, fsync=self.fsync)
         except OSError as exc:
             # a torn line may end this segment: seal it so the next entry starts a clean
             # file (replay skips a torn last line)
@@ -260,17 +218,12 @@ class AuditJournal:
 
     def _open_segment_locked(self) -> int:
         self._seq += 1
-        path = self.folder / f"{self.writer}-{self._seq:08d}.jsonl"
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self._segment = path
+        self._segment, self._fd = open_segment(self.folder, self.writer, self._seq)
         return self._fd
 
     def _seal_segment_locked(self) -> None:
         if self._fd is not None:
-            try:
-                os.close(self._fd)
-            except OSError as exc:  # pragma: no cover - close of a regular file
-                log.warning("closing audit journal segment %s failed: %s", self._segment, exc)
+            close_segment(self._fd, self._segment)
             if self._segment is not None:
                 self._sealed.segments.append(self._segment)
         self._fd = None
@@ -282,7 +235,7 @@ class AuditJournal:
         """Take this writer's lock, adopt dead writers' segments, start the flusher."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = self._take_own_lock()
+            self._lock_fd = take_writer_lock(self.folder, self.writer)
         except OSError as exc:
             raise AuditUnavailableError(
                 f"the audit journal folder {self.folder} cannot be used ({exc}); reads are "
@@ -294,76 +247,22 @@ class AuditJournal:
         )
         self._thread.start()
 
-    def _take_own_lock(self) -> int:
-        # locked under a temporary name, then renamed: no other journal can see (and take)
-        # the lock file of a live writer before it is locked
-        temporary = self.folder / f"{self.writer}.lock.new"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.rename(temporary, self.folder / f"{self.writer}.lock")
-        except OSError:
-            os.close(fd)
-            temporary.unlink(missing_ok=True)
-            raise
-        return fd
-
     def _adopt_dead_writers_locked(self) -> int:
         adopted = 0
-        for lock_path in sorted(self.folder.glob("*.lock")):
-            writer = lock_path.name.removesuffix(".lock")
-            if writer == self.writer:
-                continue
-            try:
-                fd = os.open(lock_path, os.O_RDWR)
-            except FileNotFoundError:
-                continue  # another journal finished replaying it meanwhile
-            except OSError as exc:
-                log.warning("audit journal: cannot open %s: %s", lock_path, exc)
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)  # its writer is alive (or another journal is replaying it)
-                continue
-            segments = sorted(self.folder.glob(f"{writer}-{'[0-9]' * 8}.jsonl"))
-            entries: list[dict[str, Any]] = []
-            for segment in segments:
-                entries.extend(self._read_segment(segment))
-            self._pending[:0] = entries
-            self._sealed.segments.extend(segments)
-            self._sealed.locks.append((lock_path, fd))
-            adopted += len(entries)
-            if entries:
+        for dead in claim_dead_writers(self.folder, self.writer):
+            self.torn_lines += dead.torn_lines
+            self._pending[:0] = dead.entries
+            self._sealed.segments.extend(dead.segments)
+            self._sealed.locks.append((dead.lock, dead.fd))
+            adopted += len(dead.entries)
+            if dead.entries:
                 log.warning(
                     "audit journal: replaying %d entries of dead writer %s from %d segments",
-                    len(entries),
-                    writer,
-                    len(segments),
+                    len(dead.entries),
+                    dead.writer,
+                    len(dead.segments),
                 )
         return adopted
-
-    def _read_segment(self, path: Path) -> list[dict[str, Any]]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            log.warning("audit journal: cannot read %s (%s); its entries are skipped", path, exc)
-            return []
-        lines = data.split(b"\n")
-        entries = []
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            entry = _parse_line(raw)
-            if entry is None:
-                self.torn_lines += 1
-                where = "torn last line" if number >= len(lines) - 1 else "unreadable line"
-                log.warning(
-                    "audit journal: %s %d of %s skipped (%d bytes)", where, number, path, len(raw)
-                )
-                continue
-            entries.append(entry)
-        return entries
 
     def recover(self) -> int:
         """Start the journal now and insert what dead writers of the folder left behind.
@@ -434,10 +333,10 @@ class AuditJournal:
             self._seal_segment_locked()
             batch, self._pending = self._pending, []
             self._in_flight = len(batch)
-            sealed, self._sealed = self._sealed, _Sealed()
+            sealed, self._sealed = self._sealed, Sealed()
         try:
             if batch:
-                self._insert(batch)
+                insert_entries(self.engine, batch)
         except SQLAlchemyError as exc:
             self._restore(batch, sealed)
             log.warning(
@@ -449,35 +348,16 @@ class AuditJournal:
             raise
         with self._lock:
             self._in_flight = 0
-        _remove(sealed)
+        remove_sealed(sealed)
         return None
 
-    def _restore(self, batch: list[dict[str, Any]], sealed: _Sealed) -> None:
+    def _restore(self, batch: list[dict[str, Any]], sealed: Sealed) -> None:
         with self._lock:
             self._pending[:0] = batch  # before what arrived meanwhile: order kept
             self._in_flight = 0
             self._sealed.segments[:0] = sealed.segments
             self._sealed.locks[:0] = sealed.locks
         self.flush_errors += 1
-
-    def _insert(self, batch: list[dict[str, Any]]) -> None:
-        postgres = self.engine.dialect.name == "postgresql"
-        with self.engine.begin() as connection:
-            studies: dict[str, dict[int, int | None]] = {}
-            for name, (column, key) in STUDY_REFS.items():
-                ids = sorted({v for entry in batch if (v := _ref(entry, name)) is not None})
-                found: dict[int, int | None] = {}
-                for start in range(0, len(ids), CHUNK):
-                    pairs = connection.execute(
-                        select(key, column).where(key.in_(ids[start : start + CHUNK]))
-                    )
-                    found.update({int(k): (int(s) if s is not None else None) for k, s in pairs})
-                studies[name] = found
-            rows = [_row(entry, studies) for entry in batch]
-            # one executemany of a statement built once: SQLAlchemy compiles it once and
-            # batches the rows into multi-row INSERTs itself ("insertmanyvalues"), where
-            # .values(rows) would compile a new statement for every batch size
-            connection.execute(_INSERT[postgres], rows)
 
     def _run(self) -> None:
         failures = 0
@@ -532,113 +412,9 @@ class AuditJournal:
                 # release dead writers' locks (their files stay); own lock file stays too
                 for _, fd in self._sealed.locks:
                     os.close(fd)
-                self._sealed = _Sealed()
+                self._sealed = Sealed()
             lock_fd, self._lock_fd = self._lock_fd, None
         if clean:
-            (self.folder / f"{self.writer}.lock").unlink(missing_ok=True)
+            lock_path(self.folder, self.writer).unlink(missing_ok=True)
         if lock_fd is not None:
             os.close(lock_fd)
-
-
-def _problem(entry: Mapping[str, Any]) -> tuple[str, str] | None:
-    """What would make the database refuse ``entry`` (and so its batch): (field, message)."""
-    action = entry.get("action")
-    if not isinstance(action, str) or not action:
-        return "action", f"action must be 1 to 64 characters, got {action!r}"
-    for name, limit in _LIMITS.items():
-        value = entry.get(name)
-        if value is not None and (not isinstance(value, str) or len(value) > limit):
-            return name, f"{name} must be a string of at most {limit} characters, got {value!r}"
-    if entry.get("outcome") not in AUDIT_OUTCOMES:
-        return (
-            "outcome",
-            f"outcome must be one of {list(AUDIT_OUTCOMES)}, got {entry.get('outcome')!r}",
-        )
-    if not isinstance(entry.get("journal_key"), str):
-        return "journal_key", "journal_key must be a string"
-    if not isinstance(entry.get("parameters", {}), dict):
-        return (
-            "parameters",
-            f"parameters must be a dict, got {type(entry.get('parameters')).__name__}",
-        )
-    if not isinstance(entry.get("refs", {}), dict):
-        return "refs", f"refs must be a dict, got {type(entry.get('refs')).__name__}"
-    user_id = entry.get("user_id")
-    if user_id is not None and (not isinstance(user_id, int) or isinstance(user_id, bool)):
-        return "user_id", f"user_id must be an integer or None, got {user_id!r}"
-    try:
-        at = datetime.fromisoformat(str(entry.get("at")))
-    except ValueError:
-        return "at", f"at must be an ISO 8601 time, got {entry.get('at')!r}"
-    if at.utcoffset() is None:
-        return "at", f"at must be timezone-aware, got {entry.get('at')!r}"
-    return None
-
-
-def _parse_line(raw: bytes) -> dict[str, Any] | None:
-    try:
-        entry = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(entry, dict) or _problem(entry) is not None:
-        return None
-    return entry
-
-
-def _ref(entry: Mapping[str, Any], name: str) -> int | None:
-    value = (entry.get("refs") or {}).get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _study_of(
-    entry: Mapping[str, Any], studies: Mapping[str, Mapping[int, int | None]]
-) -> int | None:
-    # the first id kind present decides, as the synchronous lookup does
-    for name in STUDY_REFS:
-        value = _ref(entry, name)
-        if value is not None:
-            return studies[name].get(value)
-    return None
-
-
-# a replayed entry (crash between commit and delete) is already there: skipped
-_INSERT = {
-    True: postgresql.insert(AuditEvent).on_conflict_do_nothing(index_elements=["journal_key"]),
-    False: sqlite.insert(AuditEvent).on_conflict_do_nothing(index_elements=["journal_key"]),
-}
-
-
-def _row(
-    entry: Mapping[str, Any], studies: Mapping[str, Mapping[int, int | None]]
-) -> dict[str, Any]:
-    return {
-        "at": datetime.fromisoformat(str(entry["at"])),
-        "user_id": entry.get("user_id"),
-        "study_id": _study_of(entry, studies),
-        "action": entry["action"],
-        "target": entry.get("target"),
-        "parameters": entry.get("parameters") or {},
-        "outcome": entry["outcome"],
-        "request_id": entry.get("request_id"),
-        "journal_key": str(entry["journal_key"]),
-    }
-
-
-def _remove(sealed: _Sealed) -> None:
-    for path in sealed.segments:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            # harmless: a replay of it inserts nothing new (ON CONFLICT DO NOTHING)
-            log.warning("audit journal: cannot delete %s: %s", path, exc)
-    for path, fd in sealed.locks:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("audit journal: cannot delete %s: %s", path, exc)
-        os.close(fd)
-
-
-def segments_in(folder: Path) -> list[Path]:
-    """The journal segment files in ``folder``, oldest first per writer (operators, tests)."""
-    return sorted(Path(folder).glob("*.jsonl"))
