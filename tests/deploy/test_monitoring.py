@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from gazemap.cache import MemoryCache
 from gazemap.obs import build_metrics
+from gazemap.service.audit_journal import AuditJournal
 from gazemap.store.engine import create_engine_for
 from tests.obs.promtool import check_rules, promtool, run_rule_tests
 
@@ -22,15 +23,19 @@ _NAME = re.compile(r"\bgazemap_[a-z_]+")
 
 
 @pytest.fixture(scope="module")
-def exposed_names(sqlite_database: str) -> set[str]:
+def exposed_names(sqlite_database: str, tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     """Every sample name a fully wired gazemap registry exposes."""
     engine: Engine = create_engine_for(sqlite_database)
+    journal = AuditJournal(
+        tmp_path_factory.mktemp("journal"), engine, flush_seconds=60, max_pending=10
+    )
     try:
         m = build_metrics()
-        m.watch(cache=MemoryCache(1024), engine=engine)
+        m.watch(cache=MemoryCache(1024), engine=engine, audit=journal)
         m.requests.labels(method="GET", route="/", status="200").inc()
         text = generate_latest(m.registry).decode()
     finally:
+        journal.close()
         engine.dispose()
     names: set[str] = set()
     for line in text.splitlines():
