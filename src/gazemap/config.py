@@ -81,6 +81,17 @@ class JobSettings(BaseModel):
         gt=0,
         description="Estimated cost (points × kernel cells, or grid FFT work) above which a heat map becomes a job.",
     )
+    visibility_timeout_seconds: int = Field(
+        default=6 * 3600,
+        gt=0,
+        description=(
+            "Celery backend: seconds Redis waits for a job's acknowledgement (sent when the job "
+            "ends) before it hands the message to another worker. Must exceed the longest job, "
+            "any worker time limit and the longest retry delay (120 s; shorter values are "
+            "refused at start): a job still running, or waiting to retry, when it expires is "
+            "delivered again and runs twice at once."
+        ),
+    )
 
 
 class SecuritySettings(BaseModel):

@@ -17,6 +17,13 @@ Delivery settings and why (``docs/jobs.md``):
 ``worker_prefetch_multiplier=1``
     Heat-map jobs are long and uneven; a worker reserves one message per process, so
     an idle worker is never starved while another hoards a backlog.
+``broker_transport_options.visibility_timeout``
+    ``settings.jobs.visibility_timeout_seconds`` (6 h by default): how long Redis waits
+    for the acknowledgement before handing the message to another worker. With late
+    acknowledgement that is the whole run of the job, and for a retry its countdown
+    too (the worker holds the delayed message unacknowledged), so it must exceed both;
+    :func:`create_celery_app` refuses one not above :data:`RETRY_MAX_DELAY` and
+    :func:`run_worker` one not above the worker's time limits.
 Retries
     Transient errors (database or blob store unreachable) re-queue the row and retry the
     task with exponential backoff (:data:`RETRY_DELAY` · 2^n s, at most
@@ -58,9 +65,12 @@ MAX_RETRIES = 5
 #: First retry delay in seconds; doubled each time, capped at :data:`RETRY_MAX_DELAY`.
 RETRY_DELAY = 2.0
 RETRY_MAX_DELAY = 120.0
-#: Seconds Redis waits for an acknowledgement before redelivering a message. Longer
-#: than any job should take, or a slow job would run twice (harmless, but wasteful).
-VISIBILITY_TIMEOUT = 6 * 3600
+#: ``celery worker`` options that set a time limit, and the Celery settings they map to.
+_TIME_LIMIT_OPTIONS = {
+    "--time-limit": "task_time_limit",
+    "--soft-time-limit": "task_soft_time_limit",
+}
+_VISIBILITY_SETTING = "GAZEMAP_JOBS__VISIBILITY_TIMEOUT_SECONDS"
 
 
 def create_celery_app(
@@ -74,7 +84,8 @@ def create_celery_app(
     Parameters
     ----------
     settings:
-        Needs ``redis_url``.
+        Needs ``redis_url``; ``jobs.visibility_timeout_seconds`` becomes the broker's
+        visibility timeout.
     queue:
         Queue the jobs are sent to and the worker consumes.
     context_factory:
@@ -88,7 +99,9 @@ def create_celery_app(
     Raises
     ------
     InvalidInputError
-        ``GAZEMAP_REDIS_URL`` is not set, or the queue name is empty.
+        ``GAZEMAP_REDIS_URL`` is not set, the queue name is empty, or the visibility
+        timeout is not above :data:`RETRY_MAX_DELAY` (a retry waiting for its countdown
+        would be delivered a second time).
     """
     from celery import Celery
 
@@ -100,6 +113,14 @@ def create_celery_app(
         )
     if not queue.strip():
         raise InvalidInputError(f"queue must be a non-empty name, got {queue!r}", field="queue")
+    visibility = settings.jobs.visibility_timeout_seconds
+    if visibility <= RETRY_MAX_DELAY:
+        raise InvalidInputError(
+            f"{_VISIBILITY_SETTING} must be more than {RETRY_MAX_DELAY:g} s (the longest retry "
+            f"delay) and than the longest job, got {visibility}: a job still waiting or running "
+            "when it expires is delivered to another worker and runs twice",
+            field="jobs.visibility_timeout_seconds",
+        )
     app = Celery("gazemap", broker=settings.redis_url, backend=settings.redis_url)
     app.conf.update(
         task_acks_late=True,
@@ -112,7 +133,7 @@ def create_celery_app(
         # job state lives in the jobs table; Celery's own results would be a second copy
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        broker_transport_options={"visibility_timeout": visibility},
         enable_utc=True,
     )
     if context_factory is not None:
@@ -217,8 +238,12 @@ def run_worker(
     Raises
     ------
     InvalidInputError
-        ``concurrency`` below 1 or an unknown pool.
+        ``concurrency`` below 1, an unknown pool, or a time limit (``--time-limit``,
+        ``--soft-time-limit`` in ``extra_args``, or ``task_time_limit``,
+        ``task_soft_time_limit`` in ``app.conf``) not below the visibility timeout: a
+        job allowed to run that long would be delivered again while still running.
     """
+    _check_time_limits(app, extra_args)
     if concurrency is not None and concurrency < 1:
         raise InvalidInputError(f"concurrency must be >= 1, got {concurrency}", field="concurrency")
     if pool not in ("prefork", "threads", "solo"):
@@ -238,3 +263,34 @@ def run_worker(
     if concurrency is not None:
         argv.append(f"--concurrency={concurrency}")
     app.worker_main([*argv, *extra_args])
+
+
+def _check_time_limits(app: Celery, extra_args: Sequence[str]) -> None:
+    visibility = (app.conf.broker_transport_options or {}).get("visibility_timeout")
+    if visibility is None:
+        return  # not an app of create_celery_app: the transport's own default applies
+    limits: dict[str, float] = {}
+    for setting in _TIME_LIMIT_OPTIONS.values():
+        if app.conf.get(setting) is not None:
+            limits[setting] = float(app.conf.get(setting))
+    args = list(extra_args)
+    for i, arg in enumerate(args):
+        name, _, value = arg.partition("=")
+        if name not in _TIME_LIMIT_OPTIONS:
+            continue
+        if not value and i + 1 < len(args):
+            value = args[i + 1]
+        try:
+            limits[name] = float(value)
+        except ValueError:
+            raise InvalidInputError(
+                f"{name} must be a number of seconds, got {value!r}", field="extra_args"
+            ) from None
+    for name, limit in limits.items():
+        if limit >= visibility:
+            raise InvalidInputError(
+                f"{name} is {limit:g} s but {_VISIBILITY_SETTING} is {visibility:g} s: set the "
+                "visibility timeout above the longest time a job may run, or a job still "
+                "running is delivered to another worker and runs twice",
+                field="jobs.visibility_timeout_seconds",
+            )
