@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 
 from gazemap.api.heatmap_query import (
     EstimateQuery,
@@ -44,7 +44,7 @@ class CompareQuery:
 
 def compare_query(
     request: Request,
-    estimate: Annotated[EstimateQuery, Depends()],
+    estimate: Annotated[EstimateQuery, Query()],
     a_gender: Annotated[
         list[str] | None, Query(alias="a.gender", description="Side A: genders.")
     ] = None,

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gazemap.api.validation import validated
 from gazemap.service.params import MAX_LEVEL, HeatmapParams, RenderOptions
@@ -25,6 +26,7 @@ from gazemap.store.slices import Slice
 __all__ = [
     "MAX_AXIS",
     "EstimateQuery",
+    "HeatmapOptions",
     "HeatmapQuery",
     "Opacity",
     "Overlay",
@@ -88,29 +90,6 @@ def parse_slice(query: Mapping[str, Any], values: Mapping[str, Any], *, prefix: 
     return _built(lambda: Slice(**values, attributes=attributes), prefix)
 
 
-_Gender = Annotated[
-    list[str] | None,
-    Query(description="Only participants of these genders (repeat for several)."),
-]
-_AgeMin = Annotated[
-    int | None, Query(ge=0, le=150, description="Only participants at least this old.")
-]
-_AgeMax = Annotated[
-    int | None, Query(ge=0, le=150, description="Only participants at most this old.")
-]
-_Device = Annotated[
-    list[str] | None, Query(description="Only recordings from these devices (repeatable).")
-]
-_From = Annotated[
-    datetime | None,
-    Query(description="Only recordings started at or after this time (ISO 8601 with offset)."),
-]
-_To = Annotated[
-    datetime | None,
-    Query(description="Only recordings started before this time (ISO 8601 with offset)."),
-]
-
-
 @dataclass(frozen=True)
 class HeatmapQuery:
     """A parsed heat-map request."""
@@ -122,60 +101,50 @@ class HeatmapQuery:
     run_async: bool
 
 
-@dataclass
-class EstimateQuery:
-    """The shared estimate parameters (also used by compare)."""
+class EstimateQuery(BaseModel):
+    """The shared estimate parameters (also used by compare).
 
-    kernel: Annotated[
-        str, Query(max_length=32, description="Kernel: gaussian, epanechnikov, biweight, …")
-    ] = "gaussian"
-    bandwidth: Annotated[
-        str,
-        Query(
-            max_length=32,
-            description="Kernel standard deviation (number > 0, in bandwidth_unit), or 'scott' or 'silverman'.",
-        ),
-    ] = "40"
-    bandwidth_unit: Annotated[
-        Literal["px", "deg"],
-        Query(description="'px' or 'deg' (visual angle, from the study's screen geometry)."),
-    ] = "px"
-    level: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=MAX_LEVEL,
-            description="Level of detail: ceil(size / 2**level) cells per axis (default 1).",
-        ),
-    ] = None
-    cols: Annotated[
-        int | None, Query(gt=0, le=MAX_AXIS, description="Grid columns (with rows).")
-    ] = None
-    rows: Annotated[int | None, Query(gt=0, le=MAX_AXIS, description="Grid rows (with cols).")] = (
-        None
+    A query-parameter model (``Annotated[EstimateQuery, Query()]``): FastAPI validates
+    it in one pydantic call instead of one parameter at a time, a tenth of a cached heat
+    map's Python time. Each field is still documented as its own query parameter.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kernel: str = Field(
+        "gaussian", max_length=32, description="Kernel: gaussian, epanechnikov, biweight, …"
     )
-    method: Annotated[
-        Literal["exact", "fft", "auto"], Query(description="'exact', 'fft' or 'auto'.")
-    ] = "auto"
-    points: Annotated[
-        Literal["samples", "fixations"], Query(description="'fixations' or raw 'samples'.")
-    ] = "fixations"
-    detector: Annotated[
-        Literal["ivt", "idt"], Query(description="Fixation detector for sample recordings.")
-    ] = "ivt"
-    weight: Annotated[Literal["count", "duration"], Query(description="'duration' or 'count'.")] = (
-        "duration"
+    bandwidth: str = Field(
+        "40",
+        max_length=32,
+        description="Kernel standard deviation (number > 0, in bandwidth_unit), or 'scott' or 'silverman'.",
     )
-    normalize: Annotated[
-        Literal["pooled", "participant"],
-        Query(description="'pooled', or 'participant' (everyone counts equally)."),
-    ] = "pooled"
-    t_from: Annotated[
-        float | None, Query(ge=0, description="Time window start, ms from recording start.")
-    ] = None
-    t_to: Annotated[
-        float | None, Query(gt=0, description="Time window end, ms from recording start.")
-    ] = None
+    bandwidth_unit: Literal["px", "deg"] = Field(
+        "px", description="'px' or 'deg' (visual angle, from the study's screen geometry)."
+    )
+    level: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_LEVEL,
+        description="Level of detail: ceil(size / 2**level) cells per axis (default 1).",
+    )
+    cols: int | None = Field(None, gt=0, le=MAX_AXIS, description="Grid columns (with rows).")
+    rows: int | None = Field(None, gt=0, le=MAX_AXIS, description="Grid rows (with cols).")
+    method: Literal["exact", "fft", "auto"] = Field("auto", description="'exact', 'fft' or 'auto'.")
+    points: Literal["samples", "fixations"] = Field(
+        "fixations", description="'fixations' or raw 'samples'."
+    )
+    detector: Literal["ivt", "idt"] = Field(
+        "ivt", description="Fixation detector for sample recordings."
+    )
+    weight: Literal["count", "duration"] = Field("duration", description="'duration' or 'count'.")
+    normalize: Literal["pooled", "participant"] = Field(
+        "pooled", description="'pooled', or 'participant' (everyone counts equally)."
+    )
+    t_from: float | None = Field(
+        None, ge=0, description="Time window start, ms from recording start."
+    )
+    t_to: float | None = Field(None, gt=0, description="Time window end, ms from recording start.")
 
     def build(self) -> HeatmapParams:
         """The :class:`HeatmapParams`, or a 422 naming the parameter."""
@@ -224,51 +193,81 @@ Scale = Annotated[
         description="Density at the top colour: 'max', a percentile 'p99', or a number (shared scale).",
     ),
 ]
-_Mode = Annotated[Literal["heat", "fog"], Query(description="'heat' or 'fog' (darken the unseen).")]
 Overlay = Annotated[
     bool, Query(description="Draw over the stimulus image (true) or on transparency.")
 ]
 
 
+class HeatmapOptions(BaseModel):
+    """The heat map's slice filters, picture options and answer format (query parameters)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    gender: list[str] | None = Field(
+        None, description="Only participants of these genders (repeat for several)."
+    )
+    age_min: int | None = Field(
+        None, ge=0, le=150, description="Only participants at least this old."
+    )
+    age_max: int | None = Field(
+        None, ge=0, le=150, description="Only participants at most this old."
+    )
+    device: list[str] | None = Field(
+        None, description="Only recordings from these devices (repeatable)."
+    )
+    recorded_from: datetime | None = Field(
+        None, description="Only recordings started at or after this time (ISO 8601 with offset)."
+    )
+    recorded_to: datetime | None = Field(
+        None, description="Only recordings started before this time (ISO 8601 with offset)."
+    )
+    format: Format = Field("png", description="'png' (picture), 'json' (density grid) or 'npy'.")
+    colormap: str = Field("inferno", max_length=32, description="Colormap name.")
+    opacity: float = Field(0.6, gt=0, le=1, description="Opacity of the hottest colour.")
+    threshold: float = Field(
+        0.05, ge=0, lt=1, description="Fraction of the scale below which nothing is drawn."
+    )
+    scale: str = Field(
+        "max",
+        max_length=32,
+        description="Density at the top colour: 'max', a percentile 'p99', or a number (shared scale).",
+    )
+    mode: Literal["heat", "fog"] = Field("heat", description="'heat' or 'fog' (darken the unseen).")
+    overlay: bool = Field(
+        True, description="Draw over the stimulus image (true) or on transparency."
+    )
+    run_async: bool = Field(
+        False,
+        alias="async",
+        description="Run as a background job: 202 with the job to poll at its Location.",
+    )
+
+
 # async: pure parsing, so FastAPI runs it on the event loop instead of a thread-pool hop
 async def heatmap_query(
     request: Request,
-    estimate: Annotated[EstimateQuery, Depends()],
-    gender: _Gender = None,
-    age_min: _AgeMin = None,
-    age_max: _AgeMax = None,
-    device: _Device = None,
-    recorded_from: _From = None,
-    recorded_to: _To = None,
-    format: Annotated[
-        Format, Query(description="'png' (picture), 'json' (density grid) or 'npy'.")
-    ] = "png",
-    colormap: Annotated[str, Query(max_length=32, description="Colormap name.")] = "inferno",
-    opacity: Opacity = 0.6,
-    threshold: Threshold = 0.05,
-    scale: Scale = "max",
-    mode: _Mode = "heat",
-    overlay: Overlay = True,
-    run_async: Annotated[
-        bool,
-        Query(
-            alias="async",
-            description="Run as a background job: 202 with the job to poll at its Location.",
-        ),
-    ] = False,
+    estimate: Annotated[EstimateQuery, Query()],
+    options: Annotated[HeatmapOptions, Query()],
 ) -> HeatmapQuery:
     """Parse and validate every heat-map query parameter (a FastAPI dependency)."""
     params = estimate.build()
     slice = parse_slice(
         request.query_params,
         {
-            "gender": gender,
-            "age_min": age_min,
-            "age_max": age_max,
-            "device": device,
-            "recorded_from": recorded_from,
-            "recorded_to": recorded_to,
+            "gender": options.gender,
+            "age_min": options.age_min,
+            "age_max": options.age_max,
+            "device": options.device,
+            "recorded_from": options.recorded_from,
+            "recorded_to": options.recorded_to,
         },
     )
-    render = render_options(colormap, opacity, threshold, scale, mode, overlay)
-    return HeatmapQuery(params, slice, render, format, run_async)
+    render = render_options(
+        options.colormap,
+        options.opacity,
+        options.threshold,
+        options.scale,
+        options.mode,
+        options.overlay,
+    )
+    return HeatmapQuery(params, slice, render, options.format, options.run_async)
