@@ -205,6 +205,21 @@ def test_worker_with_celery_needs_a_redis_url(
     assert "error: the celery job backend needs GAZEMAP_REDIS_URL" in result.output
 
 
+def test_serve_refuses_a_bad_job_queue_set_up_in_one_line_before_binding(
+    gazemap_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GAZEMAP_JOBS__BACKEND", "celery")
+    result = runner.invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: the celery job backend needs GAZEMAP_REDIS_URL")
+    monkeypatch.setenv("GAZEMAP_REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("GAZEMAP_JOBS__VISIBILITY_TIMEOUT_SECONDS", "10")
+    result = runner.invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 2
+    assert "VISIBILITY_TIMEOUT_SECONDS must be more than 120 s" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_bad_settings_and_unreachable_databases_are_one_line(
     gazemap_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

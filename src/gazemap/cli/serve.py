@@ -54,6 +54,12 @@ def serve(
             fail(f"{option} {path} is not a readable file")
     with user_errors():
         settings = load_settings()  # refuse bad settings with one line, before binding
+        if settings.jobs.backend == "celery":
+            # the job queue's own checks (Redis URL, visibility timeout), before uvicorn
+            # would print them as a startup traceback
+            from gazemap.jobs.celery_runner import create_celery_app
+
+            create_celery_app(settings)
         if upgrade_db:
             from gazemap.store.migrate import upgrade
 
