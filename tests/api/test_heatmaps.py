@@ -270,3 +270,28 @@ def test_aoi_metrics(client: TestClient, researcher: Account, stimulus_id: int) 
         json={"aois": [{"name": "a", "rect": [0, 0, 10, 10]}], "slice": {"age_min": 300}},
     )
     assert bad.status_code == 422
+
+
+def test_every_bad_parameter_is_named_at_once(
+    client: TestClient, researcher: Account, stimulus_id: int
+) -> None:
+    response = client.get(
+        _url(stimulus_id),
+        headers=researcher.headers,
+        params={"bandwidth_unit": "mm", "level": "-1", "async": "maybe", "opacity": "2"},
+    )
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"bandwidth_unit", "level", "async", "opacity"}
+
+
+def test_a_query_string_is_parsed_once_and_remembered() -> None:
+    from gazemap.api.heatmap_query import parse_heatmap_query
+
+    raw = "bandwidth=31&level=2&gender=female&gender=male&attr.group=3&colormap=viridis"
+    first = parse_heatmap_query(raw)
+    assert parse_heatmap_query(raw) is first  # the same immutable answer, not parsed again
+    assert first.params.level == 2
+    assert first.slice.canonical()["gender"] == ["female", "male"]
+    assert first.slice.canonical()["attributes"] == {"group": [3]}
+    assert first.render.colormap == "viridis"

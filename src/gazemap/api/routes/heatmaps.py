@@ -14,7 +14,7 @@ from gazemap.api.conditional import etag_matches, quoted
 from gazemap.api.deps import ActorDep, ContextDep
 from gazemap.api.encoding import grid_json, npy_bytes
 from gazemap.api.errors import PROBLEM_RESPONSES
-from gazemap.api.heatmap_query import HeatmapQuery, heatmap_query
+from gazemap.api.heatmap_query import HEATMAP_QUERY_OPENAPI, HeatmapQuery, heatmap_query
 from gazemap.api.paths import StimulusId
 from gazemap.api.revalidate import heatmap_etag, representation_tag
 from gazemap.api.schemas import AOIRequest, AOITable, CompareJSON, HeatmapJSON
@@ -74,6 +74,7 @@ def _headers(meta: dict[str, Any], cache: str, etag: str) -> dict[str, str]:
         202: {"description": "Queued as a background job; poll the Location."},
         304: {"description": "Not modified: If-None-Match matched the ETag."},
     },
+    openapi_extra=HEATMAP_QUERY_OPENAPI,
 )
 def get_heatmap(
     ctx: ContextDep,
