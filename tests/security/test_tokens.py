@@ -229,3 +229,49 @@ def test_refresh_reuse_ends_the_access_tokens_of_the_family(
     client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     for token in (first["access_token"], rotated["access_token"]):
         assert client.get(ME, headers=bearer(token)).status_code == 401
+
+
+def test_a_verified_access_token_is_remembered_only_under_its_own_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gazemap.api import tokens
+
+    ours = Settings(environment="test", security=SecuritySettings(secret_key="s" * 40))
+    theirs = Settings(environment="test", security=SecuritySettings(secret_key="t" * 40))
+    token, _ = encode_token(ours, user_id=7, typ="access")
+    verified: list[str] = []
+    real = tokens._verify
+
+    def counting(token: str, *args: object) -> object:
+        verified.append(token)
+        return real(token, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tokens, "_verify", counting)
+    assert decode_token(ours, token, typ="access").user_id == 7
+    assert decode_token(ours, token, typ="access").user_id == 7
+    assert len(verified) == 1  # the signature is checked once, then remembered
+    # the same text under another process secret is checked again, and refused
+    with pytest.raises(AuthenticationError, match="invalid"):
+        decode_token(theirs, token, typ="access")
+    # a tampered copy is a different text: never taken from memory
+    head, payload, signature = token.split(".")
+    with pytest.raises(AuthenticationError):
+        decode_token(ours, f"{head}.{payload}.{signature[:-2]}AA", typ="access")
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gazemap.api import tokens
+
+    settings = Settings(environment="test", security=SecuritySettings(secret_key="e" * 40))
+    issued = datetime.now(UTC) - timedelta(minutes=15) + timedelta(seconds=2)
+    token, claims = encode_token(settings, user_id=3, typ="access", now=issued)
+    assert decode_token(settings, token, typ="access").jti == claims.jti  # valid, remembered
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+            return datetime.now(UTC) + timedelta(minutes=1)
+
+    monkeypatch.setattr(tokens, "datetime", Later)
+    with pytest.raises(AuthenticationError, match="expired"):
+        decode_token(settings, token, typ="access")

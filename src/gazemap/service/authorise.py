@@ -104,15 +104,13 @@ def heatmap_access(
         A viewer asked for a demographic filter.
     """
     user_id = -1 if actor.user_id is None else actor.user_id
-    # columns through the session's connection: no ORM objects to build, identity-map
+    # columns through a Core connection: no ORM session, objects to build, identity-map
     # or detach, which was most of this query's cost on a cached heat map; the one
     # statement object keeps its memoised cache key (no per-request compilation)
-    with ctx.session(readonly=True) as session:
-        found = (
-            session.connection()
-            .execute(_ACCESS_QUERY, {"stimulus_id": stimulus_id, "user_id": user_id})
-            .first()
-        )
+    with ctx.read() as connection:
+        found = connection.execute(
+            _ACCESS_QUERY, {"stimulus_id": stimulus_id, "user_id": user_id}
+        ).first()
     if found is None:
         raise NotFoundError(f"stimulus {stimulus_id} not found")
     role = "admin" if actor.is_admin else found.member_role

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gazemap.cache import Cache, build_cache
@@ -48,6 +48,9 @@ class ServiceContext:
         (the API and ``gazemap worker`` do); ``None`` means jobs cannot be submitted.
     readonly_sessions:
         Session factory for :meth:`session` with ``readonly=True``; built from ``engine``.
+    readonly_engine:
+        ``engine`` with the read-only options (autocommit on PostgreSQL, ``BEGIN
+        DEFERRED`` on SQLite), same pool; :meth:`read` connects through it.
     audit:
         The journal that takes the ``"ok"`` audit entries of reads and inserts them in
         batches (:class:`~gazemap.service.audit_journal.AuditJournal`, folder
@@ -63,6 +66,7 @@ class ServiceContext:
     jobs: JobRunner | None = None
     arrays: ArrayCache = field(init=False, repr=False)
     readonly_sessions: sessionmaker[Session] = field(init=False, repr=False)
+    readonly_engine: Engine = field(init=False, repr=False)
     audit: AuditJournal | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -89,6 +93,7 @@ class ServiceContext:
             if self.engine.dialect.name == "postgresql"
             else self.engine.execution_options(sqlite_begin="DEFERRED")
         )
+        self.readonly_engine = readonly
         self.readonly_sessions = make_session_factory(readonly)
 
     @classmethod
@@ -122,6 +127,18 @@ class ServiceContext:
         factory = self.readonly_sessions if readonly else self.sessions
         with factory() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A Core connection for a few reads, without an ORM session around it.
+
+        Behaves as :meth:`session` with ``readonly=True`` (autocommit on PostgreSQL,
+        ``BEGIN DEFERRED`` on SQLite, rolled back at the end) for callers that select
+        columns and build no ORM objects: the cached heat-map path, where the session's
+        bookkeeping cost more than its one query.
+        """
+        with self.readonly_engine.connect() as connection:
+            yield connection
 
     def close(self) -> None:
         """Stop the job runner (if any), insert pending audit entries, release connections.
