@@ -118,6 +118,9 @@ def test_compose_has_the_scale_out_topology(deploy: Path) -> None:
     for name in ("api1", "api2"):
         assert services[name]["command"][:2] == ["gazemap", "serve"]
         assert "healthcheck" in services[name]
+        # the audit journal outlives the container (replayed after a crash)
+        assert "audit-journal:/home/gazemap/var/audit-journal" in services[name]["volumes"]
+    assert "mkdir -p /home/gazemap/var/audit-journal" in (deploy / "Dockerfile").read_text()
     for name in ("worker1", "worker2"):
         assert services[name]["command"][:2] == ["gazemap", "worker"]
     upstreams = re.findall(r"server (\w+):8000", (deploy / "nginx/gazemap.conf").read_text())
