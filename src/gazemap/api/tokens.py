@@ -16,10 +16,7 @@ of those claims.
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,68 +144,34 @@ def decode_token(settings: Settings, token: str, *, typ: TokenType) -> Claims:
         which, without echoing the token.
     """
     algorithm, _, verification_key = _keys(settings)
-    remembered = (algorithm, _fingerprint(verification_key), typ, token)
-    known = _VERIFIED.get(remembered)
-    if known is not None:
-        # signature checked when first seen; the expiry is checked on every use
-        if datetime.now(UTC) > known.expires_at + timedelta(seconds=LEEWAY):
-            _VERIFIED.drop(remembered)
-            raise AuthenticationError(_expired(typ))
-        return known
-    claims = _verify(token, typ, algorithm, verification_key)
-    if typ == "access":
-        _VERIFIED.put(remembered, claims)
+    if typ != "access":
+        return _verify(token, typ, algorithm, verification_key)
+    claims = _verified_access(token, algorithm, verification_key)
+    # the signature was checked when this process first saw the token; expiry is not
+    # a property of the text, so it is checked on every use
+    if datetime.now(UTC) > claims.expires_at + timedelta(seconds=LEEWAY):
+        raise AuthenticationError(_expired(typ))
     return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified_access(token: str, algorithm: str, verification_key: str) -> Claims:
+    """An access token's claims, verified once per process for the same text and key.
+
+    A client sends the same access token with every request of its 15 minutes: its
+    HMAC or RSA signature is checked once instead of each time (about 5 % of a cached
+    heat map's CPU). The key material is part of the cache key, so a token verified
+    under one secret never passes under another; a refused token raises and is not
+    remembered. Revocation (sign-out, disabled account) is decided per request by the
+    actor lookup, as before.
+    """
+    return _verify(token, "access", algorithm, verification_key)
 
 
 def _expired(typ: TokenType) -> str:
     return f"the {typ} token has expired; " + (
         "refresh it at /api/v1/auth/refresh" if typ == "access" else "sign in again"
     )
-
-
-@functools.lru_cache(maxsize=16)
-def _fingerprint(key: str) -> str:
-    # the verified-token memory is keyed by the key material, so a token verified under
-    # one secret (or one app's settings in the same process) never passes under another
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-class _VerifiedTokens:
-    """Claims of recently verified access tokens, by exact token text (bounded LRU).
-
-    A client sends the same access token with every request of its 15 minutes: its
-    HMAC or RSA signature is checked once per process instead of each time (about 5 %
-    of a cached heat map's CPU). Only verified tokens enter; expiry is still checked at
-    every use; revocation (sign-out, disabled account) is decided per request by the
-    actor lookup, as before.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[tuple[str, str, str, str], Claims] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, str, str]) -> Claims | None:
-        with self._lock:
-            claims = self._items.get(key)
-            if claims is not None:
-                self._items.move_to_end(key)
-            return claims
-
-    def put(self, key: tuple[str, str, str, str], claims: Claims) -> None:
-        with self._lock:
-            self._items[key] = claims
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def drop(self, key: tuple[str, str, str, str]) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-
-_VERIFIED = _VerifiedTokens(4096)
 
 
 def _verify(token: str, typ: TokenType, algorithm: str, verification_key: str) -> Claims:

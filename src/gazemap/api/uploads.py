@@ -84,9 +84,10 @@ class BodyLimit:
 
     A ``Content-Length`` above the ceiling (``limit`` plus :data:`FORM_OVERHEAD`, room
     for the multipart framing and small fields) is refused before any byte of the body
-    is read. Every body is also counted as its ``http.request`` messages arrive, which
-    is what catches a chunked upload (no ``Content-Length``): the message that crosses
-    the ceiling is not passed on, the 413 is sent at once with ``Connection: close``,
+    is read. A body sent with ``Transfer-Encoding`` (a chunked upload, no
+    ``Content-Length``) is counted as its ``http.request`` messages arrive: the message
+    that crosses the ceiling is not passed on, the 413 is sent at once with
+    ``Connection: close``,
     and from then on the application only receives ``http.disconnect``. Its form parser
     gives up (closing its temporary files) before the route runs, so nothing of the
     upload is stored; whatever the application tries to answer after that is dropped.
@@ -112,7 +113,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         ceiling = self.limit + FORM_OVERHEAD
-        length = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > ceiling:
             await _too_large(
                 scope,
@@ -120,6 +122,12 @@ class BodyLimit:
                 f"the request body has {int(length)} bytes, more than the upload limit of "
                 f"{self.limit} bytes (GAZEMAP_MAX_UPLOAD_BYTES)",
             )
+            return
+        if b"transfer-encoding" not in headers:
+            # a body without Transfer-Encoding is exactly Content-Length bytes (checked
+            # above), or none at all: only a chunked body needs counting, and the other
+            # requests (every heat map) skip the wrapping
+            await self.app(scope, receive, send)
             return
         body = _CountedBody(scope, receive, send, limit=self.limit, ceiling=ceiling)
         try:

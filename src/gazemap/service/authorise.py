@@ -128,8 +128,7 @@ def heatmap_access(
     policy.check_slice_role(role, slice)
     if actor.is_admin:
         return view, None
-    minimum = found.min_group_size
-    return view, int(minimum) if minimum is not None else int(ctx.settings.security.min_group_size)
+    return view, policy.min_group_size(found, ctx.settings)
 
 
 # Built once: a bound-parameter statement compiles once per engine (SQLAlchemy's cache).

@@ -6,7 +6,7 @@ Part of :mod:`gazemap.service.policy` (import from there).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -80,11 +80,17 @@ def check_slice_role(role: str, slice: Slice) -> None:
         )
 
 
-def min_group_size(study: Study, settings: Settings | None = None) -> int:
+class _GroupSizeColumn(Protocol):
+    @property
+    def min_group_size(self) -> int | None: ...
+
+
+def min_group_size(study: Study | _GroupSizeColumn, settings: Settings | None = None) -> int:
     """The minimum distinct participants a non-admin's slice of ``study`` must cover.
 
     ``study.min_group_size`` when set, else ``settings.security.min_group_size``
-    (the process settings when ``settings`` is ``None``).
+    (the process settings when ``settings`` is ``None``). ``study`` may be a result
+    row holding that column instead of a ``Study``.
     """
     if study.min_group_size is not None:
         return int(study.min_group_size)
