@@ -116,3 +116,59 @@ def test_only_connection_failures_count_as_an_outage() -> None:
     refused = OperationalError("SELECT 1", {}, Exception("connection refused"))
     assert is_outage(refused)
     assert not is_outage(ValueError("not a database error"))
+
+
+def test_a_database_that_refuses_connections_is_a_503_not_a_500(
+    tmp_path: Path, new_database: NewDatabase, postgres_url: str, password_hash: str
+) -> None:
+    # the app signs in as its own role; "the server is down" is that role losing its
+    # login and its connections, which leaves the shared test server running
+    url = new_database("postgresql")
+    upgrade(url)
+    role = f"gazemap_outage_{secrets.token_hex(4)}"
+    schema = make_url(url).query["options"].removeprefix("-csearch_path=")
+    admin = create_engine_for(postgres_url)
+    with admin.begin() as connection:
+        for sql in (
+            f'CREATE ROLE "{role}" LOGIN',
+            f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"',
+            f'GRANT ALL ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"',
+            f'GRANT ALL ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"',
+        ):
+            connection.exec_driver_sql(sql)
+    as_role = make_url(url).set(username=role, password=None)
+    settings = service_settings(tmp_path / "home", as_role.render_as_string(hide_password=False))
+    ctx = ServiceContext.from_settings(settings)
+    try:
+        with TestClient(create_app(settings, context=ctx)) as client:
+            researcher = make_account(ctx, client, "researcher", password_hash)
+            assert client.get("/api/v1/studies", headers=researcher.headers).status_code == 200
+            with admin.begin() as connection:
+                connection.exec_driver_sql(f'ALTER ROLE "{role}" NOLOGIN')
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE usename = :role"
+                    ),
+                    {"role": role},
+                )
+            # the dropped connection is retried once, and the retry cannot connect
+            down = client.get("/api/v1/studies", headers=researcher.headers)
+            assert down.status_code == 503, down.text
+            assert down.json()["type"].endswith(DATABASE_UNAVAILABLE.type)
+            assert down.headers["retry-after"] == "2"
+            assert client.get("/readyz").status_code == 503
+            with admin.begin() as connection:
+                connection.exec_driver_sql(f'ALTER ROLE "{role}" LOGIN')
+            # back: the pool reconnects by itself
+            assert client.get("/api/v1/studies", headers=researcher.headers).status_code == 200
+    finally:
+        ctx.close()
+        with admin.begin() as connection:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"),
+                {"r": role},
+            )
+            connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            connection.exec_driver_sql(f'DROP ROLE "{role}"')
+        admin.dispose()
